@@ -1,0 +1,40 @@
+# pagerduty-operator developer entry points. `make test` and `make demo` work on a fresh machine:
+# they install uv, the locked Python dependencies and the control-plane binaries when missing.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+CACHE ?= $(HOME)/.cache/pagerduty-operator
+TOOLS := $(CACHE)/tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: venv binaries lint typecheck test unit demo clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+venv: $(UV)
+	$(UV) sync --frozen --quiet
+
+binaries:
+	@bash hack/build-binaries.sh >/dev/null
+
+lint: venv
+	.venv/bin/ruff check operator tests hack
+	.venv/bin/ruff format --check operator tests hack
+
+typecheck: venv
+	.venv/bin/mypy
+
+test: venv binaries lint typecheck
+	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) -m pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+demo: venv binaries
+	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) hack/demo.py
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

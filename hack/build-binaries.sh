@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Build the control-plane binaries (kube-apiserver, kube-controller-manager, etcd, helm) from
+# their Go modules at the versions pinned in hack/versions.env, into a cache outside the repo.
+# Builds only what the cache lacks; prints the cache directory on success.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+cache_root=${PAGERDUTY_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagerduty-operator}
+bin_dir="$cache_root/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION"
+mkdir -p "$bin_dir"
+export GOFLAGS=-buildvcs=false GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0
+
+log() { echo "[build-binaries] $*" >&2; }
+
+build_in_wrapper() {
+  # $1 wrapper dir, $2 go.mod body, then: output-name package pairs, ldflags via LDFLAGS
+  local dir=$1 mod=$2; shift 2
+  mkdir -p "$dir"
+  printf '%s\n' "$mod" >"$dir/go.mod"
+  printf 'package tools\n' >"$dir/tools.go"
+  (cd "$dir" && go mod download 2>&1 | tail -5 >&2 || true)
+  while [ $# -gt 0 ]; do
+    local out=$1 pkg=$2; shift 2
+    log "building $out from $pkg"
+    (cd "$dir" && go get "$pkg" >/dev/null 2>&1 || true)
+    (cd "$dir" && go build -trimpath -ldflags "${LDFLAGS:-} -s -w" -o "$bin_dir/$out.tmp" "$pkg")
+    mv "$bin_dir/$out.tmp" "$bin_dir/$out"
+  done
+}
+
+if [ ! -x "$bin_dir/kube-apiserver" ] || [ ! -x "$bin_dir/kube-controller-manager" ]; then
+  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}; patch=${K8S_VERSION##*.}
+  staging_version="v0.$minor.$patch"
+  mod="module pdo.local/k8swrapper
+
+go 1.26
+
+require k8s.io/kubernetes $K8S_VERSION
+"
+  staging=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  for m in $(grep -oE '^\s+k8s.io/[a-z0-9-]+ => ./staging' "$staging" | awk '{print $1}'); do
+    mod+="replace $m => $m $staging_version
+"
+  done
+  v="k8s.io/component-base/version"
+  LDFLAGS="-X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+    build_in_wrapper "$cache_root/src/k8s-$K8S_VERSION" "$mod" \
+      kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
+      kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
+fi
+
+if [ ! -x "$bin_dir/etcd" ]; then
+  mod="module pdo.local/etcdwrapper
+
+go 1.26
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+"
+  build_in_wrapper "$cache_root/src/etcd-$ETCD_VERSION" "$mod" etcd go.etcd.io/etcd/server/v3
+fi
+
+if [ ! -x "$bin_dir/helm" ]; then
+  mod="module pdo.local/helmwrapper
+
+go 1.26
+
+require helm.sh/helm/v3 $HELM_VERSION
+"
+  LDFLAGS="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+    build_in_wrapper "$cache_root/src/helm-$HELM_VERSION" "$mod" helm helm.sh/helm/v3/cmd/helm
+fi
+
+echo "$bin_dir"
