@@ -1,0 +1,55 @@
+"""The `pagerduty-operator` console script: `run`, `simulator`, `crds`, `version`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pagerduty_operator import __version__
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pagerduty-operator",
+        description="Manage PagerDuty declaratively from Kubernetes custom resources.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="run the operator (kopf) against the current cluster")
+    from pagerduty_operator.runtime.arguments import add_run_arguments
+
+    add_run_arguments(run)
+    commands.add_parser(
+        "simulator",
+        help="run the local PagerDuty API simulator (options: simulator --help)",
+        add_help=False,
+    )
+    commands.add_parser("crds", help="print the CustomResourceDefinitions as YAML")
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["simulator"]:
+        from pagerduty_operator.simulator.cli import main as simulator_main
+
+        return simulator_main(args_list[1:])
+    args = _build_parser().parse_args(args_list)
+    if args.command == "version":
+        print(__version__)
+        return 0
+    if args.command == "crds":
+        from pagerduty_operator.crds import crds_yaml
+
+        sys.stdout.write(crds_yaml())
+        return 0
+    from pagerduty_operator.runtime.arguments import config_from_arguments
+    from pagerduty_operator.runtime.runner import run_operator
+
+    return run_operator(config_from_arguments(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The operator process: configuration, kopf settings and the run loop."""

@@ -1,0 +1,57 @@
+"""Operator configuration, decided once at start-up from the command line and environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from pydantic import AnyHttpUrl, TypeAdapter
+
+GROUP = "pagerduty.ops.dev"
+FINALIZER = f"{GROUP}/finalizer"
+DEFAULT_RESYNC_SECONDS = 300.0
+
+_url = TypeAdapter(AnyHttpUrl)
+
+
+@dataclass(frozen=True)
+class EndpointOverrides:
+    """PagerDuty base URLs that replace the public hosts (tests, the simulator, proxies).
+
+    Set on the operator, never in a custom resource. Empty means the public host.
+    """
+
+    api_us: str = ""
+    api_eu: str = ""
+    events_us: str = ""
+    events_eu: str = ""
+    oauth: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("api_us", "api_eu", "events_us", "events_eu", "oauth"):
+            value = getattr(self, name)
+            if value:
+                _url.validate_python(value)
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Everything `pagerduty-operator run` needs to know."""
+
+    namespaces: tuple[str, ...] = ()
+    resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    health_address: str = "0.0.0.0:8081"
+    metrics_address: str = "0.0.0.0:8080"
+    log_format: str = "json"
+    log_level: str = "INFO"
+    standalone: bool = True
+    endpoints: EndpointOverrides = field(default_factory=EndpointOverrides)
+
+    @property
+    def clusterwide(self) -> bool:
+        return not self.namespaces
+
+
+def env_default(name: str, default: str = "") -> str:
+    """Read an operator setting from the environment (`PDO_<NAME>`), for containers and Helm."""
+    return os.environ.get(f"PDO_{name}", default)

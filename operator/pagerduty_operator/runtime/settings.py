@@ -1,0 +1,30 @@
+"""kopf settings decided once: finalizer, bookkeeping in annotations under our group, events."""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+
+from pagerduty_operator.runtime.config import FINALIZER, GROUP, OperatorConfig
+
+
+def configure_kopf(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
+    """Apply the operator's choices to kopf's settings object."""
+    settings.persistence.finalizer = FINALIZER
+    # kopf's own bookkeeping goes into annotations under our group, never into status:
+    # status is the public API of each resource.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    # Only warnings and errors logged by handlers become Kubernetes Events; the reconcilers post
+    # explicit Normal events for every change they make in PagerDuty.
+    settings.posting.level = logging.WARNING
+    settings.posting.reporting_component = "pagerduty-operator"
+    settings.peering.standalone = config.standalone
+    settings.peering.name = "pagerduty-operator"
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 60
+    settings.batching.error_delays = (1, 2, 5, 10, 30, 60, 120)
