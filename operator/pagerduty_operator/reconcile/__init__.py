@@ -1,0 +1,1 @@
+"""Desired-versus-actual logic: plain async functions with injected clients, no kopf."""
