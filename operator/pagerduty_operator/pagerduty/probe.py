@@ -1,0 +1,165 @@
+"""Capability probe: which of the scopes the operator needs does a credential have?
+
+The answer per capability is `granted`, `missing` or `unknown`, and finding it out never changes
+anything in PagerDuty:
+
+- **OAuth tokens** (client credentials, or user tokens whose scopes are known): the token
+  endpoint says which scopes it granted; no REST call is made. Classic user OAuth scopes `read` and
+  `write` grant every read (and, for `write`, every write) capability.
+- **API tokens** (and OAuth tokens with unknown scopes): each *read* capability is checked with a
+  cheap list call (`limit=1`). Each *write* capability is checked with a `PUT` of an empty body to
+  an id that cannot exist (`pdo-capability-probe`, not an id PagerDuty ever issues). PagerDuty
+  checks authentication, then scope/permission, then the request (existence, body): a 403 means
+  the scope is missing, while a 404 or 400 means the scope check passed, so it is granted. Even
+  if the id existed, the empty body would be rejected rather than applied.
+
+A 401 raises :class:`~pagerduty_operator.pagerduty.errors.AuthenticationError` (the credential
+itself is bad); a 402 (missing account ability), 5xx, 429 or no response gives `unknown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from .auth import Credential
+from .errors import AuthenticationError, PagerDutyError
+from .transport import Query
+
+
+class ScopeStatus(StrEnum):
+    GRANTED = "granted"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+
+CAPABILITIES: tuple[str, ...] = (
+    "incidents_read",
+    "incidents_write",
+    "services_read",
+    "services_write",
+    "webhook_subscriptions_read",
+    "webhook_subscriptions_write",
+    "event_orchestrations_read",
+    "event_orchestrations_write",
+)
+
+PROBE_ID = "pdo-capability-probe"
+
+# capability -> (list path for reads | item path for writes)
+_RESOURCE_PATHS: dict[str, tuple[str, str]] = {
+    "incidents": ("/incidents", "/incidents/{id}"),
+    "services": ("/services", "/services/{id}"),
+    "webhook_subscriptions": ("/webhook_subscriptions", "/webhook_subscriptions/{id}"),
+    "event_orchestrations": ("/event_orchestrations", "/event_orchestrations/{id}"),
+}
+
+_WRITE_PASSED_SCOPE = frozenset({400, 404, 405, 409, 422})
+
+
+@dataclass(frozen=True)
+class CapabilityReport:
+    """Per capability: granted, missing or unknown, and a short reason for each."""
+
+    scopes: dict[str, ScopeStatus]
+    method: Literal["token_scopes", "requests"]
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_granted(self) -> bool:
+        return all(s is ScopeStatus.GRANTED for s in self.scopes.values())
+
+    def with_status(self, status: ScopeStatus) -> list[str]:
+        return [name for name, s in self.scopes.items() if s is status]
+
+
+class ProbeApi(Protocol):
+    """What the probe needs from a client."""
+
+    @property
+    def credential(self) -> Credential: ...
+
+    async def ensure_token(self) -> None: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Query | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response: ...
+
+
+def _split(capability: str) -> tuple[str, str]:
+    resource, _, access = capability.rpartition("_")
+    if resource not in _RESOURCE_PATHS or access not in ("read", "write"):
+        raise ValueError(f"unknown capability {capability!r}")
+    return resource, access
+
+
+def status_from_scopes(capability: str, scopes: Iterable[str]) -> ScopeStatus:
+    """Whether a token with `scopes` has `capability` (e.g. `services_write`)."""
+    resource, access = _split(capability)
+    granted = set(scopes)
+    if f"{resource}.{access}" in granted or "write" in granted:
+        return ScopeStatus.GRANTED
+    if access == "read" and "read" in granted:
+        return ScopeStatus.GRANTED
+    return ScopeStatus.MISSING
+
+
+async def _check(api: ProbeApi, capability: str) -> tuple[ScopeStatus, str]:
+    resource, access = _split(capability)
+    list_path, item_path = _RESOURCE_PATHS[resource]
+    try:
+        if access == "read":
+            await api.request("GET", list_path, params={"limit": 1})
+        else:
+            await api.request("PUT", item_path, path_params={"id": PROBE_ID}, json={})
+    except AuthenticationError:
+        raise
+    except PagerDutyError as exc:
+        detail = f"HTTP {exc.status}" if exc.status is not None else type(exc).__name__
+        if exc.status == 403:
+            return ScopeStatus.MISSING, detail
+        if access == "write" and exc.status in _WRITE_PASSED_SCOPE:
+            return ScopeStatus.GRANTED, detail
+        return ScopeStatus.UNKNOWN, detail
+    return ScopeStatus.GRANTED, "HTTP 2xx"
+
+
+async def probe_capabilities(
+    api: ProbeApi, capabilities: Sequence[str] = CAPABILITIES
+) -> CapabilityReport:
+    """Check each capability without changing anything in PagerDuty (see the module doc)."""
+    for capability in capabilities:
+        _split(capability)
+    credential = api.credential
+    if credential.renewable or credential.granted_scopes is not None:
+        await api.ensure_token()
+        scopes = credential.granted_scopes
+        if scopes is not None:
+            return CapabilityReport(
+                scopes={c: status_from_scopes(c, scopes) for c in capabilities},
+                method="token_scopes",
+                details={c: "token scope" for c in capabilities},
+            )
+    outcomes = await asyncio.gather(*(_check(api, c) for c in capabilities), return_exceptions=True)
+    results: list[tuple[ScopeStatus, str]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results.append(outcome)
+    return CapabilityReport(
+        scopes={c: r[0] for c, r in zip(capabilities, results, strict=True)},
+        method="requests",
+        details={c: r[1] for c, r in zip(capabilities, results, strict=True)},
+    )

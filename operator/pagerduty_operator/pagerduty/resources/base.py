@@ -1,0 +1,68 @@
+"""What every resource module needs: the client's JSON calls and safe model parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ..errors import MalformedResponseError
+from ..transport import Query
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class JsonApi(Protocol):
+    """The subset of :class:`~pagerduty_operator.pagerduty.client.PagerDutyClient` resources use."""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Query | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response: ...
+
+    async def get_json(
+        self,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Query | None = None,
+    ) -> Any: ...
+
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Query | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any: ...
+
+
+def unwrap(data: Any, key: str, *, method: str, path: str) -> Any:
+    """The value under PagerDuty's wrapper key (`{"service": {...}}` -> `{...}`)."""
+    if not isinstance(data, Mapping) or key not in data:
+        raise MalformedResponseError(f"response without {key!r}", method=method, path=path)
+    return data[key]
+
+
+def parse(model: type[M], data: Any, *, method: str, path: str) -> M:
+    """Validate `data` as `model`; on failure name the fields, never the (maybe secret) values."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in err["loc"]) or "<root>" for err in exc.errors()})
+        raise MalformedResponseError(
+            f"unexpected {model.__name__} shape (fields: {', '.join(fields[:10])})",
+            method=method,
+            path=path,
+        ) from None
