@@ -15,8 +15,10 @@ export GOFLAGS=-buildvcs=false GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0
 log() { echo "[build-binaries] $*" >&2; }
 
 build_in_wrapper() {
-  # $1 wrapper dir, $2 go.mod body, then: output-name package pairs, ldflags via LDFLAGS
-  local dir=$1 mod=$2; shift 2
+  # $1 wrapper dir, $2 go.mod body, $3 module path, $4 its pinned version, then: output-name
+  # package pairs; ldflags via LDFLAGS. Every package is fetched at the pin (a bare `go get pkg`
+  # would upgrade the module to its latest release) and the built binary is checked against it.
+  local dir=$1 mod=$2 module=$3 pin=$4; shift 4
   mkdir -p "$dir"
   printf '%s\n' "$mod" >"$dir/go.mod"
   printf 'package tools\n' >"$dir/tools.go"
@@ -24,8 +26,15 @@ build_in_wrapper() {
   while [ $# -gt 0 ]; do
     local out=$1 pkg=$2; shift 2
     log "building $out from $pkg"
-    (cd "$dir" && go get "$pkg" >/dev/null 2>&1 || true)
+    (cd "$dir" && go get "$pkg@$pin" >&2)
     (cd "$dir" && go build -trimpath -ldflags "${LDFLAGS:-} -s -w" -o "$bin_dir/$out.tmp" "$pkg")
+    local built
+    built=$(go version -m "$bin_dir/$out.tmp" | awk -v m="$module" '$1 == "mod" && $2 == m {print $3}')
+    if [ "$built" != "$pin" ]; then
+      log "$out was built from $module ${built:-?}, not the pinned $pin"
+      rm -f "$bin_dir/$out.tmp"
+      exit 1
+    fi
     mv "$bin_dir/$out.tmp" "$bin_dir/$out"
   done
 }
@@ -46,7 +55,7 @@ require k8s.io/kubernetes $K8S_VERSION
   done
   v="k8s.io/component-base/version"
   LDFLAGS="-X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
-    build_in_wrapper "$cache_root/src/k8s-$K8S_VERSION" "$mod" \
+    build_in_wrapper "$cache_root/src/k8s-$K8S_VERSION" "$mod" k8s.io/kubernetes "$K8S_VERSION" \
       kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
       kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 fi
@@ -58,7 +67,8 @@ go 1.26
 
 require go.etcd.io/etcd/server/v3 $ETCD_VERSION
 "
-  build_in_wrapper "$cache_root/src/etcd-$ETCD_VERSION" "$mod" etcd go.etcd.io/etcd/server/v3
+  build_in_wrapper "$cache_root/src/etcd-$ETCD_VERSION" "$mod" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" \
+    etcd go.etcd.io/etcd/server/v3
 fi
 
 if [ ! -x "$bin_dir/helm" ]; then
@@ -69,7 +79,8 @@ go 1.26
 require helm.sh/helm/v3 $HELM_VERSION
 "
   LDFLAGS="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-    build_in_wrapper "$cache_root/src/helm-$HELM_VERSION" "$mod" helm helm.sh/helm/v3/cmd/helm
+    build_in_wrapper "$cache_root/src/helm-$HELM_VERSION" "$mod" helm.sh/helm/v3 "$HELM_VERSION" \
+      helm helm.sh/helm/v3/cmd/helm
 fi
 
 echo "$bin_dir"
