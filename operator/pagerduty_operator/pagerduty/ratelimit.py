@@ -14,8 +14,8 @@ How a :class:`RateLimiter` paces:
 - The limit is learned from `ratelimit-limit` (a server configured lower or higher than the
   default is followed after the first response).
 - When a response says the window is nearly spent (`ratelimit-remaining` no larger than the
-  requests still in flight), every caller waits for `ratelimit-reset`: this covers other clients
-  spending the same budget.
+  requests still in flight, plus one kept in reserve), every caller waits for `ratelimit-reset`:
+  this covers other clients spending the same budget.
 - When the server's window would run out at the current pace before it resets (fewer remaining
   requests than the bucket would send until `ratelimit-reset`), the pace drops to what is left
   for the rest of that window.
@@ -220,8 +220,9 @@ class RateLimiter:
         self.stats.learned_limit = limit
 
     def _follow(self, now: float, remaining: float, reset: float) -> None:
-        # Requests still in flight were (probably) not counted in `remaining` yet.
-        spendable = remaining - self._inflight
+        # Requests still in flight were (probably) not counted in `remaining` yet; one request is
+        # kept in reserve for whoever else spends this budget.
+        spendable = remaining - self._inflight - 1
         if spendable <= 0:
             self._pause(now, reset)
             self._window = _Window(until=now + reset, remaining_rate=0.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import httpx
@@ -42,7 +41,7 @@ def _decide(kind: FailureKind, idempotent: bool, state: CallState | None = None)
         (httpx.WriteTimeout("slow"), FailureKind.MAYBE_SENT),
         (httpx.RemoteProtocolError("dropped"), FailureKind.MAYBE_SENT),
         (httpx.ReadError("reset"), FailureKind.MAYBE_SENT),
-        (asyncio.TimeoutError(), FailureKind.MAYBE_SENT),
+        (TimeoutError(), FailureKind.MAYBE_SENT),
         (httpx.UnsupportedProtocol("ftp"), FailureKind.FINAL),
         (ValueError("x"), None),
     ],

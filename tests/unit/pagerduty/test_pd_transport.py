@@ -200,9 +200,10 @@ async def test_slow_response_hits_the_attempt_deadline(clock: FakeClock) -> None
     async with make_client(handler, clock=clock, attempt_timeout=0.05) as client:
         assert await client.get_json("/services") == {"ok": 1}
         assert calls == 2
+        calls = 0
         with pytest.raises(AmbiguousWriteError) as info:
-            calls = 0
             await client.send_json("POST", "/webhook_subscriptions", json={})
+    assert calls == 1
     assert info.value.cause == "deadline_exceeded"
 
 
@@ -299,7 +300,8 @@ async def test_wrong_shape_is_malformed_and_names_fields_not_values(clock: FakeC
             await client.webhooks.get("X")
     assert "whsec-shape-777" not in str(info.value)
     assert "filter" in str(info.value)
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
 
 
 async def test_debug_log_line_per_attempt(
