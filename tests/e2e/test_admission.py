@@ -435,6 +435,8 @@ CASES = [
         "spec.actions.escalationPolicy",
     ),
     Case("set-id-bad", "rule", {"set": "-start"}, "spec.set"),
+    Case("suspend-as-string", "rule", {"actions": {"suspend": "300"}}, "spec.actions.suspend"),
+    Case("active-as-string", "webhook", {"active": "yes"}, "spec.active"),
 ]
 CASE_IDS = [c.id for c in CASES]
 

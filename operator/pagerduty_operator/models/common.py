@@ -84,7 +84,10 @@ def list_type(kind: Literal["set", "map", "atomic"], keys: Sequence[str] = ()) -
 
 
 class SpecModel(BaseModel):
-    """Base of every spec model: camelCase aliases, names accepted too, unknown fields refused."""
+    """Base of every spec model: camelCase aliases, names accepted too, unknown fields refused.
+
+    Strict, like the apiserver: ``"300"`` is not an integer and ``"true"`` is not a boolean.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -93,6 +96,7 @@ class SpecModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
         frozen=True,
+        strict=True,
     )
 
 
