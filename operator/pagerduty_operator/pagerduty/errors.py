@@ -64,11 +64,12 @@ class PagerDutyError(Exception):
 
     def describe(self) -> str:
         where = f"{self.method} {self.path}".strip() or "PagerDuty"
-        status = f"HTTP {self.status}" if self.status is not None else "no response"
-        code = f", code {self.code}" if self.code is not None else ""
+        status = [f"HTTP {self.status}"] if self.status is not None else []
+        code = [f"code {self.code}"] if self.code is not None else []
+        head = ", ".join([where, *status, *code])
         details = f" ({'; '.join(self.errors)})" if self.errors else ""
         tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{where}: {status}{code}: {self.message}{details}{tries}"
+        return f"{head}: {self.message}{details}{tries}"
 
     def __str__(self) -> str:
         return self.describe()

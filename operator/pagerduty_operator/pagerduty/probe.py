@@ -8,10 +8,13 @@ anything in PagerDuty:
   `write` grant every read (and, for `write`, every write) capability.
 - **API tokens** (and OAuth tokens with unknown scopes): each *read* capability is checked with a
   cheap list call (`limit=1`). Each *write* capability is checked with a `PUT` of an empty body to
-  an id that cannot exist (`pdo-capability-probe`, not an id PagerDuty ever issues). PagerDuty
-  checks authentication, then scope/permission, then the request (existence, body): a 403 means
-  the scope is missing, while a 404 or 400 means the scope check passed, so it is granted. Even
-  if the id existed, the empty body would be rejected rather than applied.
+  an id that cannot exist (`pdo-capability-probe`, not an id PagerDuty ever issues), on an
+  endpoint guarded by exactly that scope (`/incidents/{id}`,
+  `/services/{id}/integrations/{integration_id}`, `/webhook_subscriptions/{id}`,
+  `/event_orchestrations/{id}/router`). PagerDuty checks authentication, then scope/permission,
+  then the request (existence, body): a 403 means the scope is missing, while a 404, 400, 409 or
+  422 means the scope check passed, so it is granted. Even if the id existed, the empty body
+  would be rejected rather than applied.
 
 A 401 raises :class:`~pagerduty_operator.pagerduty.errors.AuthenticationError` (the credential
 itself is bad); a 402 (missing account ability), 5xx, 429 or no response gives `unknown`.
@@ -51,15 +54,25 @@ CAPABILITIES: tuple[str, ...] = (
 
 PROBE_ID = "pdo-capability-probe"
 
-# capability -> (list path for reads | item path for writes)
-_RESOURCE_PATHS: dict[str, tuple[str, str]] = {
-    "incidents": ("/incidents", "/incidents/{id}"),
-    "services": ("/services", "/services/{id}"),
-    "webhook_subscriptions": ("/webhook_subscriptions", "/webhook_subscriptions/{id}"),
-    "event_orchestrations": ("/event_orchestrations", "/event_orchestrations/{id}"),
+# capability -> (method, path template, path parameters). Reads list one item; writes PUT an
+# empty body to an id that cannot exist, on an endpoint that needs exactly that scope.
+_PROBES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "incidents_read": ("GET", "/incidents", {}),
+    "incidents_write": ("PUT", "/incidents/{id}", {"id": PROBE_ID}),
+    "services_read": ("GET", "/services", {}),
+    "services_write": (
+        "PUT",
+        "/services/{id}/integrations/{integration_id}",
+        {"id": PROBE_ID, "integration_id": PROBE_ID},
+    ),
+    "webhook_subscriptions_read": ("GET", "/webhook_subscriptions", {}),
+    "webhook_subscriptions_write": ("PUT", "/webhook_subscriptions/{id}", {"id": PROBE_ID}),
+    "event_orchestrations_read": ("GET", "/event_orchestrations", {}),
+    "event_orchestrations_write": ("PUT", "/event_orchestrations/{id}/router", {"id": PROBE_ID}),
 }
 
-_WRITE_PASSED_SCOPE = frozenset({400, 404, 405, 409, 422})
+# Statuses that a write probe can only get once the scope check has passed.
+_WRITE_PASSED_SCOPE = frozenset({400, 404, 409, 422})
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,7 @@ class ProbeApi(Protocol):
 
 def _split(capability: str) -> tuple[str, str]:
     resource, _, access = capability.rpartition("_")
-    if resource not in _RESOURCE_PATHS or access not in ("read", "write"):
+    if capability not in _PROBES or access not in ("read", "write"):
         raise ValueError(f"unknown capability {capability!r}")
     return resource, access
 
@@ -117,13 +130,13 @@ def status_from_scopes(capability: str, scopes: Iterable[str]) -> ScopeStatus:
 
 
 async def _check(api: ProbeApi, capability: str) -> tuple[ScopeStatus, str]:
-    resource, access = _split(capability)
-    list_path, item_path = _RESOURCE_PATHS[resource]
+    _, access = _split(capability)
+    method, path, path_params = _PROBES[capability]
     try:
         if access == "read":
-            await api.request("GET", list_path, params={"limit": 1})
+            await api.request(method, path, path_params=path_params, params={"limit": 1})
         else:
-            await api.request("PUT", item_path, path_params={"id": PROBE_ID}, json={})
+            await api.request(method, path, path_params=path_params, json={})
     except AuthenticationError:
         raise
     except PagerDutyError as exc:

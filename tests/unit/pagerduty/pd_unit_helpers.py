@@ -7,7 +7,7 @@ import heapq
 import itertools
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -26,7 +26,10 @@ from pagerduty_operator.pagerduty import (
 BASE = "https://pd.test"
 API_KEY = "unit-test-api-token-7f3a9c"
 
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response] | httpx.Response]
+Handler = (
+    Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+)
 
 
 class FakeClock:
