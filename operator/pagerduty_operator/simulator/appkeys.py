@@ -11,7 +11,7 @@ from pagerduty_operator.simulator.state import SimulatorState
 
 STATE = web.AppKey("pdsim_state", SimulatorState)
 REGION = web.AppKey("pdsim_region", str)
-CREDENTIAL_LABEL = "pdsim_credential"
+CREDENTIAL_LABEL = web.RequestKey("pdsim_credential", str)
 ADMIN_PREFIX = "/_simulator/"
 
 

@@ -18,7 +18,7 @@ from pagerduty_operator.simulator.state import SimulatorState
 STATUS_EVENTS = {
     "acknowledged": "incident.acknowledged",
     "resolved": "incident.resolved",
-    "triggered": "incident.reopened",
+    "triggered": "incident.unacknowledged",
 }
 URGENCIES = frozenset({"high", "low"})
 
@@ -179,6 +179,7 @@ def trigger_incident(
         incident_key=incident_key or ids.uuid_str().replace("-", ""),
         priority_id=priority_id,
         routing_key=routing_key,
+        last_status_change_at=now,
     )
     account.incidents[incident.id] = incident
     service.last_incident_timestamp = now
@@ -200,23 +201,83 @@ def set_incident_status(
     *,
     agent_user_id: str | None = None,
 ) -> bool:
-    """Move an incident to `status` (emitting the matching event); False when nothing changed."""
+    """Move an incident to `status`, emitting the matching events; False when nothing changed.
+
+    Leaving `resolved` reopens the incident (`incident.reopened`, then `incident.acknowledged`
+    when reopened as acknowledged); `acknowledged` back to `triggered` is `incident.unacknowledged`.
+    """
     if status not in STATUS_EVENTS or incident.status == status:
         return False
-    if incident.status == "resolved" and status == "acknowledged":
-        return False
+    previous = incident.status
     incident.status = status
     incident.resolved_at = state.clock.iso() if status == "resolved" else None
-    service = account.services[incident.service_id]
-    event_type = STATUS_EVENTS[status]
-    payload = envelope(
-        state,
-        event_type,
-        incident_data(state, account, incident),
-        _user_agent(state, account, agent_user_id),
-    )
-    emit(state, account, service, event_type, payload)
+    incident.last_status_change_at = state.clock.iso()
+    incident.last_status_change_by = agent_user_id
+    event_types: list[str] = []
+    if previous == "resolved":
+        event_types.append("incident.reopened")
+        if status == "acknowledged":
+            event_types.append("incident.acknowledged")
+    elif status == "triggered":
+        event_types.append("incident.unacknowledged")
+    else:
+        event_types.append(STATUS_EVENTS[status])
+    service = account.services.get(incident.service_id)
+    if service is not None:
+        agent = _user_agent(state, account, agent_user_id)
+        for event_type in event_types:
+            data = incident_data(state, account, incident)
+            emit(state, account, service, event_type, envelope(state, event_type, data, agent))
     return True
+
+
+def set_incident_priority(
+    state: SimulatorState,
+    account: Account,
+    incident: Incident,
+    priority_id: str | None,
+    *,
+    agent_user_id: str | None = None,
+) -> bool:
+    """Change the priority, emitting `incident.priority_updated`; False when unchanged."""
+    if incident.priority_id == priority_id:
+        return False
+    incident.priority_id = priority_id
+    service = account.services.get(incident.service_id)
+    if service is not None:
+        data = incident_data(state, account, incident)
+        agent = _user_agent(state, account, agent_user_id)
+        payload = envelope(state, "incident.priority_updated", data, agent)
+        emit(state, account, service, "incident.priority_updated", payload)
+    return True
+
+
+def service_event(
+    state: SimulatorState, account: Account, service: Service, event_type: str
+) -> int:
+    """Emit `service.created`, `service.updated` or `service.deleted` for a service."""
+    origin = state.origin(account.region)
+    web = account.web_base()
+    data: JSON = {
+        "id": service.id,
+        "type": "service",
+        "self": f"{origin}/services/{service.id}",
+        "html_url": f"{web}/service-directory/{service.id}",
+        "summary": service.name,
+        "alert_creation": "create_alerts_and_incidents",
+        "teams": [
+            reference(
+                "team",
+                team_id,
+                account.teams[team_id].name,
+                f"{origin}/teams/{team_id}",
+                f"{web}/teams/{team_id}",
+            )
+            for team_id in service.team_ids
+            if team_id in account.teams
+        ],
+    }
+    return emit(state, account, service, event_type, envelope(state, event_type, data))
 
 
 def open_incident_for_key(

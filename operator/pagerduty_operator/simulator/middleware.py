@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from pagerduty_operator.simulator.appkeys import ADMIN_PREFIX, CREDENTIAL_LABEL, region_of, state_of
+from pagerduty_operator.simulator.auth import authenticate
 from pagerduty_operator.simulator.errors import (
     ACCESS_DENIED,
     AUTH_FAILED,
@@ -33,6 +34,7 @@ from pagerduty_operator.simulator.faults import Fault
 log = logging.getLogger("pagerduty_operator.simulator.requests")
 
 UNMATCHED_ROUTE = "<unmatched>"
+NON_REST_PREFIXES = (ADMIN_PREFIX, "/v2/", "/oauth/")
 DROPPED_STATUS = 0
 _CODES = {
     400: INVALID_INPUT,
@@ -49,6 +51,19 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else UNMATCHED_ROUTE
 
 
+def _unknown_route(request: web.Request, status: int, message: str) -> web.Response:
+    """404/405 for routes the simulator lacks; REST paths still check credentials first."""
+    if not request.path.startswith(NON_REST_PREFIXES):
+        try:
+            principal = authenticate(
+                state_of(request), request.headers.get("Authorization"), region_of(request)
+            )
+        except ApiError as error:
+            return error.to_response()
+        request[CREDENTIAL_LABEL] = principal.label
+    return json_response(standard_error_body(message, NOT_FOUND), status=status)
+
+
 async def call_handler(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Run a handler, turning every error into a PagerDuty-shaped response."""
     try:
@@ -56,9 +71,9 @@ async def call_handler(request: web.Request, handler: Handler) -> web.StreamResp
     except ApiError as error:
         return error.to_response()
     except web.HTTPMethodNotAllowed:
-        return json_response(standard_error_body("Method Not Allowed", NOT_FOUND), status=405)
+        return _unknown_route(request, 405, "Method Not Allowed")
     except web.HTTPNotFound:
-        return json_response(standard_error_body("Not Found", NOT_FOUND), status=404)
+        return _unknown_route(request, 404, "Not Found")
     except web.HTTPException as error:
         code = _CODES.get(error.status, INTERNAL_ERROR)
         return json_response(standard_error_body(error.reason, code), status=error.status)

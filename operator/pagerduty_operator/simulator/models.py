@@ -163,6 +163,8 @@ class Incident:
     priority_id: str | None = None
     routing_key: str | None = field(default=None, repr=False)
     resolved_at: str | None = None
+    last_status_change_at: str = ""
+    last_status_change_by: str | None = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pagerduty_operator.simulator.events import change_enqueue, enqueue
 from pagerduty_operator.simulator.middleware import simulator_middleware
 from pagerduty_operator.simulator.models import Region
 from pagerduty_operator.simulator.oauth import token_endpoint
-from pagerduty_operator.simulator.rest import account, orchestrations, services, webhooks
+from pagerduty_operator.simulator.rest import account, incidents, orchestrations, services, webhooks
 from pagerduty_operator.simulator.rest.context import Endpoint, rest_handler
 from pagerduty_operator.simulator.state import SimulatorState
 
@@ -29,6 +29,7 @@ SHUTDOWN_TIMEOUT_SECONDS = 0.5
 MAX_BODY_BYTES = 2 * 1024 * 1024
 REST_ENDPOINTS: list[Endpoint] = [
     *account.ENDPOINTS,
+    *incidents.ENDPOINTS,
     *webhooks.ENDPOINTS,
     *services.ENDPOINTS,
     *orchestrations.ENDPOINTS,

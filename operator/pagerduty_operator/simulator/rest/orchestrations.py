@@ -6,17 +6,21 @@ and set whether a service evaluates its orchestration.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from pagerduty_operator.simulator import ids
 from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
 from pagerduty_operator.simulator.models import (
     JSON,
     Account,
     Orchestration,
+    OrchestrationIntegration,
     OrchestrationPath,
     PathKind,
 )
-from pagerduty_operator.simulator.orchestration_paths import render_path, replace_path
+from pagerduty_operator.simulator.orchestration_paths import empty_path, render_path, replace_path
 from pagerduty_operator.simulator.pagination import paginate, parse_page
 from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
 from pagerduty_operator.simulator.rest.services import find_service
@@ -117,6 +121,81 @@ async def get_orchestration(ctx: RestContext) -> web.StreamResponse:
     )
 
 
+def _orchestration_input(
+    ctx: RestContext, body: dict[str, Any], current: Orchestration | None
+) -> tuple[str, str, str | None]:
+    raw = body.get("orchestration")
+    if not isinstance(raw, dict):
+        raise invalid_input("orchestration is required")
+    name = raw.get("name", current.name if current else None)
+    if not isinstance(name, str) or not name.strip():
+        raise invalid_input("orchestration.name is required")
+    description = raw.get("description", current.description if current else "")
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise invalid_input("orchestration.description must be a string")
+    team_id = current.team_id if current else None
+    if "team" in raw:
+        team = raw["team"]
+        team_id = team.get("id") if isinstance(team, dict) else None
+        if team is not None and team_id not in ctx.account.teams:
+            raise invalid_input("orchestration.team must reference a team of this account")
+    return name, description, team_id
+
+
+async def create_orchestration(ctx: RestContext) -> web.StreamResponse:
+    name, description, team_id = _orchestration_input(ctx, await ctx.json_object(), None)
+    now = ctx.state.clock.iso()
+    orchestration_id = ids.uuid_str()
+    actor = ctx.actor
+    orchestration = Orchestration(
+        id=orchestration_id,
+        name=name,
+        description=description,
+        team_id=team_id,
+        integrations=[
+            OrchestrationIntegration(
+                id=ids.uuid_str(),
+                label="Default Integration",
+                routing_key=ids.orchestration_routing_key(),
+            )
+        ],
+        created_at=now,
+        created_by=actor,
+        updated_at=now,
+        updated_by=actor,
+        version=ids.version_tag(),
+        router=empty_path("router", orchestration_id, now, actor),
+        global_=empty_path("global", orchestration_id, now, actor),
+        unrouted=empty_path("unrouted", orchestration_id, now, actor),
+    )
+    ctx.account.orchestrations[orchestration.id] = orchestration
+    rendered = render_orchestration(ctx.account, orchestration, ctx.origin)
+    return json_response({"orchestration": rendered}, status=201)
+
+
+async def update_orchestration(ctx: RestContext) -> web.StreamResponse:
+    orchestration = _orchestration(ctx)
+    name, description, team_id = _orchestration_input(ctx, await ctx.json_object(), orchestration)
+    orchestration.name, orchestration.description, orchestration.team_id = (
+        name,
+        description,
+        team_id,
+    )
+    orchestration.updated_at = ctx.state.clock.iso()
+    orchestration.updated_by = ctx.actor
+    orchestration.version = ids.version_tag()
+    rendered = render_orchestration(ctx.account, orchestration, ctx.origin)
+    return json_response({"orchestration": rendered})
+
+
+async def delete_orchestration(ctx: RestContext) -> web.StreamResponse:
+    orchestration = _orchestration(ctx)
+    del ctx.account.orchestrations[orchestration.id]
+    return web.Response(status=204)
+
+
 def _path_handlers(kind: PathKind) -> tuple[Endpoint, Endpoint]:
     async def get_path(ctx: RestContext) -> web.StreamResponse:
         path = _path(_orchestration(ctx), kind)
@@ -169,11 +248,6 @@ async def put_service_active(ctx: RestContext) -> web.StreamResponse:
 
 
 ENDPOINTS = [
-    Endpoint("GET", "/event_orchestrations", READ, list_orchestrations),
-    Endpoint("GET", "/event_orchestrations/{id}", READ, get_orchestration),
-    *_path_handlers("router"),
-    *_path_handlers("global"),
-    *_path_handlers("unrouted"),
     Endpoint("GET", "/event_orchestrations/services/{service_id}", SERVICE_READ, get_service_path),
     Endpoint("PUT", "/event_orchestrations/services/{service_id}", SERVICE_WRITE, put_service_path),
     Endpoint(
@@ -188,4 +262,12 @@ ENDPOINTS = [
         SERVICE_WRITE,
         put_service_active,
     ),
+    Endpoint("GET", "/event_orchestrations", READ, list_orchestrations),
+    Endpoint("POST", "/event_orchestrations", WRITE, create_orchestration),
+    Endpoint("GET", "/event_orchestrations/{id}", READ, get_orchestration),
+    Endpoint("PUT", "/event_orchestrations/{id}", WRITE, update_orchestration),
+    Endpoint("DELETE", "/event_orchestrations/{id}", WRITE, delete_orchestration),
+    *_path_handlers("router"),
+    *_path_handlers("global"),
+    *_path_handlers("unrouted"),
 ]

@@ -8,7 +8,9 @@ from aiohttp import web
 
 from pagerduty_operator.simulator import ids
 from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
+from pagerduty_operator.simulator.incidents import service_event
 from pagerduty_operator.simulator.models import JSON, Account, Integration, Service
+from pagerduty_operator.simulator.orchestration_paths import empty_path
 from pagerduty_operator.simulator.pagination import paginate, parse_page
 from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
 from pagerduty_operator.simulator.rest.integration_types import (
@@ -248,9 +250,101 @@ async def update_integration(ctx: RestContext) -> web.StreamResponse:
     return json_response({"integration": rendered})
 
 
+SERVICE_STATUSES = {"active", "warning", "critical", "maintenance", "disabled"}
+
+
+def _service_input(body: dict[str, Any]) -> dict[str, Any]:
+    inner = body.get("service")
+    if not isinstance(inner, dict):
+        raise invalid_input("service is required")
+    return inner
+
+
+def _apply_service_fields(ctx: RestContext, service: Service, raw: dict[str, Any]) -> None:
+    name = raw.get("name", service.name)
+    if not isinstance(name, str) or not name.strip():
+        raise invalid_input("name must be a non-empty string")
+    if any(
+        other.name.lower() == name.lower() and other.id != service.id
+        for other in ctx.account.services.values()
+    ):
+        raise invalid_input("Name has already been taken")
+    description = raw.get("description", service.description)
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise invalid_input("description must be a string")
+    policy_id = service.escalation_policy_id
+    if "escalation_policy" in raw:
+        ref = raw["escalation_policy"]
+        wanted = ref.get("id") if isinstance(ref, dict) else None
+        if not isinstance(wanted, str) or wanted not in ctx.account.escalation_policies:
+            raise invalid_input("escalation_policy must reference an escalation policy")
+        policy_id = wanted
+    status = raw.get("status", service.status)
+    if status not in SERVICE_STATUSES:
+        raise invalid_input("status is not a service status")
+    timeouts: dict[str, int | None] = {}
+    for field_name in ("auto_resolve_timeout", "acknowledgement_timeout"):
+        value = raw.get(field_name, getattr(service, field_name))
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise invalid_input(f"{field_name} must be a non-negative integer or null")
+        timeouts[field_name] = value
+    service.name = name
+    service.description = description
+    service.escalation_policy_id = str(policy_id)
+    service.status = str(status)
+    service.auto_resolve_timeout = timeouts["auto_resolve_timeout"]
+    service.acknowledgement_timeout = timeouts["acknowledgement_timeout"]
+
+
+async def create_service(ctx: RestContext) -> web.StreamResponse:
+    raw = _service_input(await ctx.json_object())
+    if "escalation_policy" not in raw:
+        raise invalid_input("escalation_policy is required")
+    if "name" not in raw:
+        raise invalid_input("name is required")
+    now = ctx.state.clock.iso()
+    service_id = ctx.state.new_id()
+    service = Service(
+        id=service_id,
+        name="",
+        description="",
+        escalation_policy_id="",
+        team_ids=[],
+        created_at=now,
+        orchestration=empty_path("service", service_id, now, ctx.actor),
+    )
+    _apply_service_fields(ctx, service, raw)
+    ctx.account.services[service.id] = service
+    service_event(ctx.state, ctx.account, service, "service.created")
+    rendered = render_service(ctx.account, service, ctx.origin, set())
+    return json_response({"service": rendered}, status=201)
+
+
+async def update_service(ctx: RestContext) -> web.StreamResponse:
+    service = find_service(ctx.account, ctx.param("id"))
+    raw = _service_input(await ctx.json_object())
+    _apply_service_fields(ctx, service, raw)
+    service_event(ctx.state, ctx.account, service, "service.updated")
+    return json_response({"service": render_service(ctx.account, service, ctx.origin, set())})
+
+
+async def delete_service(ctx: RestContext) -> web.StreamResponse:
+    service = find_service(ctx.account, ctx.param("id"))
+    service_event(ctx.state, ctx.account, service, "service.deleted")
+    del ctx.account.services[service.id]
+    return web.Response(status=204)
+
+
 ENDPOINTS = [
     Endpoint("GET", "/services", READ, list_services),
+    Endpoint("POST", "/services", WRITE, create_service),
     Endpoint("GET", "/services/{id}", READ, get_service),
+    Endpoint("PUT", "/services/{id}", WRITE, update_service),
+    Endpoint("DELETE", "/services/{id}", WRITE, delete_service),
     Endpoint("POST", "/services/{id}/integrations", WRITE, create_integration),
     Endpoint("GET", "/services/{id}/integrations/{integration_id}", READ, get_integration),
     Endpoint("PUT", "/services/{id}/integrations/{integration_id}", WRITE, update_integration),
