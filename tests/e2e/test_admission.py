@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from pagerduty_operator.crds import crds_yaml
 from pagerduty_operator.devenv import Kubectl
 from pagerduty_operator.models import API_VERSION, kind_named
 
@@ -607,3 +608,17 @@ def test_kubectl_explain_shows_field_descriptions(kubectl: Kubectl, crds: list[s
     assert "allowInsecureUrl" in text
     spec = kubectl("explain", "pagerdutyincidentrule.spec.actions.dropEvent").stdout
     assert "global orchestrations only" in spec
+
+
+def test_crds_subcommand_output_applies(kubectl: Kubectl, crds: list[str]) -> None:
+    result = kubectl(
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--field-manager=pdo-tests",
+        "-f",
+        "-",
+        input=crds_yaml(),
+    )
+    applied = sorted(line.split()[0] for line in result.stdout.splitlines())
+    assert applied == sorted(f"customresourcedefinition.apiextensions.k8s.io/{n}" for n in crds)
