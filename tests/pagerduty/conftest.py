@@ -14,17 +14,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from pd_sim_helpers import SEED_SECRETS, Admin, LinkedClock, leaks, make_pd_client
+from pd_sim_helpers import Admin, LinkedClock, SecretBook, leaks, make_pd_client
 
 from pagerduty_operator.pagerduty import PagerDutyClient, PagerDutyError
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
-
-
-class SecretBook:
-    """Secrets known during one test: the seed's, plus the simulator's state at teardown."""
-
-    def __init__(self) -> None:
-        self.values: set[str] = set(SEED_SECRETS)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""Helpers of the client's simulator-backed tests: seed credentials, an admin client, a clock
-shared with the simulator, and the collection of every secret the simulator knows.
+"""Helpers of the client's simulator-backed tests.
+
+Seed credentials, an admin client, a clock shared with the simulator, and the collection of
+every secret the simulator knows.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ SEED_SECRETS = (
 
 # Keys of the simulator's state dump whose values are secrets.
 _SECRET_KEYS = {"token", "client_secret", "secret", "integration_key", "routing_key"}
+
+
+class SecretBook:
+    """Secrets known during one test: the seed's, plus the simulator's state at teardown."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set(SEED_SECRETS)
 
 
 class Admin:

@@ -46,7 +46,7 @@ EVENTS = ["incident.triggered", "incident.resolved"]
 
 
 def _new(url: str, flt: WebhookFilter, **kw: object) -> NewWebhookSubscription:
-    return NewWebhookSubscription(url=url, events=EVENTS, filter=flt, **kw)  # type: ignore[arg-type]
+    return NewWebhookSubscription(url=url, events=EVENTS, filter=flt, **kw)
 
 
 async def test_webhook_lifecycle(pd: PagerDutyClient, admin: Admin) -> None:
