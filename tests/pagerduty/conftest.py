@@ -39,7 +39,10 @@ def secret_guard(
 
     monkeypatch.setattr(PagerDutyError, "__init__", recording_init)
     yield raised
-    texts = [caplog.text]
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    assert records, "nothing was logged: the guard would not see a leak"
+    texts = [formatter.format(record) for record in records]
     for error in raised:
         texts += [str(error), repr(error), error.message, *error.errors]
         for linked in (error.__cause__, error.__context__):
