@@ -160,6 +160,12 @@ class Kube:
             )
         await asyncio.to_thread(self._core.patch_namespaced_secret, name, namespace, body)
 
+    async def update_secret_data(self, namespace: str, name: str, data: Mapping[str, str]) -> None:
+        """Write keys into an existing Secret, e.g. refreshed OAuth tokens into the user's."""
+        await asyncio.to_thread(
+            self._core.patch_namespaced_secret, name, namespace, {"stringData": dict(data)}
+        )
+
     async def get_object(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         """A custom object of our group, or None when it does not exist."""
         try:
@@ -171,6 +177,14 @@ class Kube:
                 return None
             raise
         return dict(obj) if isinstance(obj, dict) else None
+
+    async def list_objects(self, plural: str, namespace: str) -> list[dict[str, Any]]:
+        """Every custom object of our group and `plural` in `namespace`."""
+        listing = await asyncio.to_thread(
+            self._custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural
+        )
+        items = listing.get("items", []) if isinstance(listing, dict) else []
+        return [dict(item) for item in items if isinstance(item, dict)]
 
     async def patch_status(
         self, plural: str, namespace: str, name: str, status: Mapping[str, Any]

@@ -1,1 +1,15 @@
-"""kopf handlers, one module per kind; importing this package registers them all."""
+"""kopf handlers, one module per kind; `register_all` attaches them to a registry."""
+
+from __future__ import annotations
+
+import kopf
+
+from pagerduty_operator.handlers import integration, secrets, webhook
+from pagerduty_operator.runtime.config import OperatorConfig
+
+
+def register_all(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
+    """Attach the handlers of every kind, and the Secret watch, to `registry`."""
+    integration.register(registry, config)
+    webhook.register(registry, config)
+    secrets.register(registry)

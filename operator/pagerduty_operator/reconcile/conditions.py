@@ -75,8 +75,10 @@ class ConditionSet:
             if value is None:
                 continue
             previous = self._previous.get(type_)
-            changed = previous is None or previous.get("status") != value.status
-            last = stamp if changed else str(previous.get("lastTransitionTime") or stamp)
+            if previous is None or previous.get("status") != value.status:
+                last = stamp
+            else:
+                last = str(previous.get("lastTransitionTime") or stamp)
             result.append(
                 {
                     "type": value.type,

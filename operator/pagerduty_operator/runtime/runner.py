@@ -1,4 +1,4 @@
-"""Start kopf with the operator's settings and the handlers of every kind."""
+"""Start kopf with the operator's settings, its services, and the handlers of every kind."""
 
 from __future__ import annotations
 
@@ -6,13 +6,26 @@ import logging
 from typing import Any
 
 import kopf
+from kubernetes import client
+from kubernetes import config as kube_config
 
+from pagerduty_operator.handlers import register_all
+from pagerduty_operator.handlers.common import post_kopf_event
+from pagerduty_operator.handlers.integration import reconcile_integration_by_name
+from pagerduty_operator.handlers.webhook import reconcile_webhook_by_name
+from pagerduty_operator.kube import Kube
+from pagerduty_operator.pagerduty import install_redaction
+from pagerduty_operator.reconcile.clients import ClientRegistry
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.config import OperatorConfig
+from pagerduty_operator.runtime.kicks import Kicker
+from pagerduty_operator.runtime.metrics import serve_metrics
 from pagerduty_operator.runtime.settings import configure_kopf
 
 
 def configure_logging(config: OperatorConfig) -> None:
-    """JSON (or text) logs through kopf's own formatters, at the configured level."""
+    """JSON (or text) logs through kopf's own formatters, secrets redacted everywhere."""
     log_format = kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(
         verbose=config.log_level == "DEBUG",
@@ -21,26 +34,77 @@ def configure_logging(config: OperatorConfig) -> None:
         log_refkey="k8s",
     )
     logging.getLogger().setLevel(config.log_level)
+    install_redaction()
     # The kubernetes client and httpx log request lines that can include credentials.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("kubernetes").setLevel(logging.WARNING)
 
 
-@kopf.on.startup()
-async def _apply_settings(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    configure_kopf(settings, memo["config"])
+def kubernetes_api_client() -> client.ApiClient:
+    """In-cluster credentials when running in a pod, else the kubeconfig (KUBECONFIG)."""
+    try:
+        kube_config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except kube_config.ConfigException:
+        kube_config.load_kube_config()  # type: ignore[no-untyped-call]
+    return client.ApiClient()
+
+
+def build_context(config: OperatorConfig, api_client: client.ApiClient) -> ReconcileContext:
+    """The long-lived services every reconcile uses."""
+    kube = Kube(api_client)
+    kicker = Kicker(
+        {
+            "pagerdutyintegrations": reconcile_integration_by_name,
+            "pagerdutywebhooks": reconcile_webhook_by_name,
+        }
+    )
+    ctx = ReconcileContext(
+        kube=kube,
+        clients=ClientRegistry(kube, config.endpoints),
+        config=config,
+        post_event=post_kopf_event,
+        listings=SubscriptionListings(max_age=config.resync_seconds),
+        kick=kicker,
+    )
+    kicker.ctx = ctx
+    return ctx
+
+
+def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # The same source as the reconcilers' client: in-cluster, else the kubeconfig.
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.on.startup(registry=registry)
+    async def start_services(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+        configure_kopf(settings, config)
+        memo["ctx"] = build_context(config, kubernetes_api_client())
+        if config.metrics_address:
+            serve_metrics(config.metrics_address)
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop_services(memo: kopf.Memo, **_: Any) -> None:
+        ctx = memo.get("ctx")
+        if isinstance(ctx, ReconcileContext):
+            if isinstance(ctx.kick, Kicker):
+                await ctx.kick.drain()
+            await ctx.clients.close()
+
+    register_all(registry, config)
+    return registry
 
 
 def run_operator(config: OperatorConfig) -> int:
     """Run the operator until it is stopped; returns the process exit code."""
     configure_logging(config)
-    import pagerduty_operator.handlers  # noqa: F401  (registers the handlers of every kind)
-
     kopf.run(
+        registry=build_registry(config),
         clusterwide=config.clusterwide,
         namespaces=config.namespaces,
         standalone=config.standalone,
         liveness_endpoint=f"http://{config.health_address}/healthz",
-        memo=kopf.Memo(config=config),
     )
     return 0

@@ -1,0 +1,74 @@
+"""Notice changed Secrets without a restart: rotated credentials, header values, lost secrets.
+
+Indexes map each referenced Secret to the resources that use it; a Secret event kicks exactly
+those resources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from pagerduty_operator.handlers.common import context_of
+from pagerduty_operator.models.resources import GROUP, VERSION
+
+
+def _integration_secrets(spec: dict[str, Any]) -> set[str]:
+    creds = spec.get("credentials") or {}
+    names = set()
+    for entry in (creds.get("apiKey"), creds.get("routingKey")):
+        if entry:
+            names.add((entry.get("secretKeyRef") or {}).get("name"))
+    oauth = creds.get("oauth") or {}
+    for entry in (oauth.get("clientId"), oauth.get("clientSecret")):
+        if entry:
+            names.add((entry.get("secretKeyRef") or {}).get("name"))
+    if oauth.get("tokenSecretRef"):
+        names.add(oauth["tokenSecretRef"].get("name"))
+    return {n for n in names if n}
+
+
+def _webhook_secrets(spec: dict[str, Any]) -> set[str]:
+    names = {
+        ((h.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name")
+        for h in spec.get("customHeaders") or []
+    }
+    signing = (spec.get("signingSecretRef") or {}).get("name")
+    return {n for n in names | {signing} if n}
+
+
+def register(registry: kopf.OperatorRegistry) -> None:
+    """Attach the Secret watch and the indexes it uses to `registry`."""
+
+    @kopf.index(GROUP, VERSION, "pagerdutyintegrations", registry=registry)
+    def integrations_by_secret(
+        namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+    ) -> dict[tuple[str | None, str], str]:
+        return {(namespace, secret): name for secret in _integration_secrets(dict(spec))}
+
+    @kopf.index(GROUP, VERSION, "pagerdutywebhooks", registry=registry)
+    def webhooks_by_secret(
+        namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+    ) -> dict[tuple[str | None, str], str]:
+        return {(namespace, secret): name for secret in _webhook_secrets(dict(spec))}
+
+    @kopf.on.event("", "v1", "secrets", registry=registry)
+    async def secret_changed(
+        type: str,
+        namespace: str | None,
+        name: str,
+        memo: kopf.Memo,
+        **kwargs: Any,
+    ) -> None:
+        if not type or not namespace:  # the initial listing: resume handlers reconcile all
+            return
+        ctx = context_of(memo)
+        key = (namespace, name)
+        integrations: kopf.Index[tuple[str | None, str], str] = kwargs["integrations_by_secret"]
+        webhooks: kopf.Index[tuple[str | None, str], str] = kwargs["webhooks_by_secret"]
+        for integration in set(integrations.get(key, [])):
+            ctx.clients.invalidate(namespace, integration)
+            await ctx.kick("pagerdutyintegrations", namespace, integration)
+        for webhook in set(webhooks.get(key, [])):
+            await ctx.kick("pagerdutywebhooks", namespace, webhook)

@@ -1,0 +1,49 @@
+"""kopf triggers for PagerDutyWebhook: every one runs the same level-based reconcile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from pagerduty_operator.handlers.common import context_of, plain, reconcile_and_report
+from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.webhook import PLURAL, finalize_webhook, reconcile_webhook
+from pagerduty_operator.runtime.config import OperatorConfig
+
+KIND = "PagerDutyWebhook"
+
+
+async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    outcome = await reconcile_webhook(ctx, body)
+    return outcome.status, outcome.retry_after
+
+
+async def reconcile_webhook_by_name(ctx: ReconcileContext, namespace: str, name: str) -> None:
+    """Reconcile a webhook outside kopf's triggers (a kick from a Secret or an integration)."""
+    body = await ctx.kube.get_object(PLURAL, namespace, name)
+    if body is not None:
+        await reconcile_and_report(KIND, PLURAL, ctx, body, _reconcile)
+
+
+def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
+    """Attach the webhook handlers to `registry`."""
+
+    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry)
+    async def webhook_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
+
+    @kopf.timer(GROUP, VERSION, PLURAL, interval=config.resync_seconds, registry=registry)
+    async def webhook_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
+
+    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry)
+    async def webhook_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        ctx = context_of(memo)
+        plain_body = plain(body)
+        async with ctx.lock_for(plain_body["metadata"]["uid"]):
+            await finalize_webhook(ctx, plain_body)
+        ctx.forget(plain_body["metadata"]["uid"])

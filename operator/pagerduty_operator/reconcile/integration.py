@@ -1,0 +1,232 @@
+"""Reconcile one PagerDutyIntegration: credentials, scopes, the optional Events API integration.
+
+The integration owns no PagerDuty object of its own except the optional Events API v2 service
+integration (which PagerDuty's API cannot delete). Its status tells dependents, and people,
+whether the credentials work and what they may do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from pagerduty_operator.kube import OwnerRef, SecretProblem
+from pagerduty_operator.models.integration import ROUTING_KEY_SECRET_KEY, IntegrationSpec
+from pagerduty_operator.pagerduty import (
+    AuthenticationError,
+    NotFoundError,
+    PagerDutyClient,
+    PagerDutyError,
+    ScopeStatus,
+)
+from pagerduty_operator.pagerduty.resources.services import EVENTS_API_V2, Integration
+from pagerduty_operator.reconcile.clients import Connection, IntegrationUnavailable
+from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.spec_errors import describe_validation_error
+from pagerduty_operator.runtime.config import GROUP
+
+PLURAL = "pagerdutyintegrations"
+KIND = "PagerDutyIntegration"
+INTEGRATION_ID_ANNOTATION = f"{GROUP}/integration-id"
+CONDITION_ORDER = ("Ready", "CredentialsValid", "ScopesGranted", "ServiceFound", "Synced")
+
+
+@dataclass
+class IntegrationOutcome:
+    """The status to write, whether the integration is usable, and when to retry if transient."""
+
+    status: dict[str, Any]
+    ready: bool
+    retry_after: float | None = None
+
+
+def _epoch_to_rfc3339(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class _Run:
+    def __init__(self, ctx: ReconcileContext, body: dict[str, Any]) -> None:
+        meta = body["metadata"]
+        self.ctx = ctx
+        self.body = body
+        self.namespace: str = meta["namespace"]
+        self.name: str = meta["name"]
+        self.generation = int(meta.get("generation") or 0)
+        previous = dict(body.get("status") or {})
+        self.previous = previous
+        self.conditions = ConditionSet(previous.get("conditions") or [], self.generation)
+        self.status: dict[str, Any] = {}
+
+    @property
+    def owner(self) -> OwnerRef:
+        meta = self.body["metadata"]
+        return OwnerRef(f"{GROUP}/v1alpha1", KIND, meta["name"], meta["uid"])
+
+    def finish(self, retry_after: float | None = None) -> IntegrationOutcome:
+        blocking = self.conditions.first_not_true(
+            ["CredentialsValid", "ServiceFound", "Synced", "EventsIntegrationReady"]
+        )
+        if blocking is None:
+            self.conditions.true("Ready", "Ready", "the integration can be used")
+        else:
+            self.conditions.set("Ready", "False", blocking.reason, blocking.message)
+        status = {
+            "observedGeneration": self.generation,
+            "conditions": self.conditions.as_list(CONDITION_ORDER),
+            "lastSyncTime": now_rfc3339(),
+            "authMethod": None,
+            "account": None,
+            "service": None,
+            "tokenExpiresAt": None,
+            "scopes": None,
+            "eventsIntegration": None,
+            **self.status,
+        }
+        return IntegrationOutcome(status, self.conditions.is_true("Ready"), retry_after)
+
+
+async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> IntegrationOutcome:
+    """Check the integration's credentials and provision what its spec asks for."""
+    run = _Run(ctx, body)
+    try:
+        spec = IntegrationSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        run.conditions.false("CredentialsValid", "InvalidSpec", describe_validation_error(error))
+        return run.finish()
+    try:
+        connection = await ctx.clients.connect(run.namespace, run.name, spec)
+    except IntegrationUnavailable as problem:
+        run.conditions.false("CredentialsValid", problem.reason, problem.message)
+        return run.finish()
+    run.status["authMethod"] = connection.auth_method
+    if connection.client is None:
+        run.conditions.true(
+            "CredentialsValid",
+            "RoutingKeyOnly",
+            "a routing key alone is not checked (that would send an event); "
+            "add credentials.apiKey or credentials.oauth to manage PagerDuty objects",
+        )
+        return run.finish()
+    client = connection.client
+    try:
+        await _check_credentials(run, spec, client)
+        if spec.service_id:
+            service = await client.services.get(spec.service_id, include_integrations=False)
+            run.status["service"] = {"id": service.id, "name": service.name}
+            run.conditions.true("ServiceFound", "Found", f"service {service.id} exists")
+        if spec.events_integration is not None and spec.management_policy == "Manage":
+            await _ensure_events_integration(run, spec, connection)
+    except NotFoundError as error:
+        if spec.service_id and run.conditions.get("ServiceFound") is None:
+            run.conditions.false(
+                "ServiceFound",
+                "ServiceNotFound",
+                f"PagerDuty service {spec.service_id} does not exist or is not visible "
+                f"to these credentials ({error.message})",
+            )
+            return run.finish()
+        return _failed(run, error)
+    except (PagerDutyError, SecretProblem) as error:
+        return _failed(run, error)
+    return run.finish()
+
+
+def _failed(run: _Run, error: Exception) -> IntegrationOutcome:
+    failure = describe_failure(error)
+    condition = "CredentialsValid" if isinstance(error, AuthenticationError) else "Synced"
+    run.conditions.false(condition, failure.reason, failure.message)
+    return run.finish(failure.retry_after)
+
+
+async def _check_credentials(run: _Run, spec: IntegrationSpec, client: PagerDutyClient) -> None:
+    report = await client.probe()
+    run.conditions.true("CredentialsValid", "Valid", "PagerDuty accepted the credentials")
+    run.status["scopes"] = {name: str(value) for name, value in report.scopes.items()}
+    missing = report.with_status(ScopeStatus.MISSING)
+    unknown = report.with_status(ScopeStatus.UNKNOWN)
+    if missing:
+        run.conditions.false(
+            "ScopesGranted",
+            "MissingScopes",
+            f"not granted: {', '.join(missing)}; resources that need them will say so",
+        )
+    elif unknown:
+        run.conditions.unknown(
+            "ScopesGranted", "ScopesUnknown", f"could not be checked: {', '.join(unknown)}"
+        )
+    else:
+        run.conditions.true("ScopesGranted", "AllGranted", "every scope the operator uses")
+    credential = client.credential
+    if credential.expires_at is not None:
+        run.status["tokenExpiresAt"] = _epoch_to_rfc3339(credential.expires_at)
+    oauth = spec.credentials.oauth
+    if oauth is not None and oauth.subdomain:
+        run.status["account"] = oauth.subdomain
+
+
+async def _ensure_events_integration(
+    run: _Run, spec: IntegrationSpec, connection: Connection
+) -> None:
+    wanted = spec.events_integration
+    service_id = spec.events_service_id
+    if wanted is None or service_id is None:
+        return
+    client = connection.rest()
+    known_id = (run.previous.get("eventsIntegration") or {}).get("id")
+    secret = await run.ctx.kube.read_secret(run.namespace, wanted.secret_name)
+    if secret is not None and secret.owner_uids and run.owner.uid not in secret.owner_uids:
+        raise SecretProblem(
+            "SecretOwnedElsewhere",
+            f"Secret {wanted.secret_name!r} exists and belongs to another object; "
+            "choose another eventsIntegration.secretName",
+        )
+    if not known_id and secret is not None:
+        known_id = secret.annotations.get(INTEGRATION_ID_ANNOTATION)
+    service = await client.services.get(service_id, include_integrations=True)
+    candidates = [i for i in service.integrations if i.type == EVENTS_API_V2]
+    found: Integration | None = next((i for i in candidates if i.id == known_id), None)
+    if found is None:
+        found = next((i for i in candidates if i.name == wanted.name), None)
+    created = False
+    if found is None:
+        found = await client.integrations.create(service_id, wanted.name)
+        created = True
+    key = found.integration_key
+    if key is None:
+        found = await client.integrations.get(service_id, found.id)
+        key = found.integration_key
+    if key is None:
+        raise IntegrationUnavailable(
+            "NoIntegrationKey", f"PagerDuty returned no integration key for {found.id}"
+        )
+    value = key.get_secret_value()
+    if secret is None or secret.data.get(ROUTING_KEY_SECRET_KEY) != value:
+        await run.ctx.kube.write_owned_secret(
+            run.namespace,
+            wanted.secret_name,
+            {ROUTING_KEY_SECRET_KEY: value},
+            run.owner,
+            annotations={INTEGRATION_ID_ANNOTATION: found.id},
+        )
+    if created:
+        run.ctx.post_event(
+            run.body,
+            "Normal",
+            "Created",
+            f"created Events API v2 integration {found.id} on service {service_id}",
+        )
+    run.status["eventsIntegration"] = {
+        "id": found.id,
+        "serviceId": service_id,
+        "secretName": wanted.secret_name,
+    }
+    run.conditions.true(
+        "EventsIntegrationReady",
+        "Published",
+        f"the routing key of integration {found.id} is in Secret {wanted.secret_name!r}",
+    )

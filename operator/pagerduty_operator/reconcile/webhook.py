@@ -1,0 +1,401 @@
+"""Reconcile one PagerDutyWebhook: create, adopt, update in place, replace, observe, ping.
+
+`reconcile_webhook` is level-based and idempotent: every trigger (create, update, resume, the
+resync timer, a changed Secret) runs it whole. It returns the complete status to write. The
+signing secret that PagerDuty returns only at creation is written to the owned Secret right
+after the create call, before anything else can lose it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from pagerduty_operator.kube import OwnerRef, SecretData, SecretProblem
+from pagerduty_operator.models.webhook import PING_ANNOTATION, WebhookSpec
+from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
+from pagerduty_operator.pagerduty.resources.webhooks import WebhookSubscription
+from pagerduty_operator.reconcile.clients import Connection, IntegrationUnavailable
+from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.spec_errors import describe_validation_error
+from pagerduty_operator.reconcile.webhook_desired import (
+    DesiredSubscription,
+    ScopeNotAllowed,
+    effective_scope,
+    headers_digest,
+    marker_of,
+    resolve_headers,
+)
+from pagerduty_operator.runtime.config import GROUP
+
+PLURAL = "pagerdutywebhooks"
+KIND = "PagerDutyWebhook"
+SUBSCRIPTION_ANNOTATION = f"{GROUP}/subscription-id"
+DIGEST_ANNOTATION = f"{GROUP}/custom-headers-digest"
+CONDITION_ORDER = ("Ready", "Synced", "SigningSecretAvailable")
+
+
+@dataclass
+class Outcome:
+    """The status to write and, for a transient failure, when to try again."""
+
+    status: dict[str, Any]
+    retry_after: float | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """One reconcile of one webhook: its inputs and what it has learned so far."""
+
+    ctx: ReconcileContext
+    body: dict[str, Any]
+    namespace: str
+    name: str
+    conditions: ConditionSet
+    started: float = field(default_factory=time.monotonic)
+    status: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def previous(self) -> dict[str, Any]:
+        return dict(self.body.get("status") or {})
+
+    @property
+    def owner(self) -> OwnerRef:
+        meta = self.body["metadata"]
+        return OwnerRef(f"{GROUP}/v1alpha1", KIND, meta["name"], meta["uid"])
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        self.ctx.post_event(
+            self.body, "Warning" if type_ == "Warning" else "Normal", reason, message
+        )
+
+
+def _new_run(ctx: ReconcileContext, body: dict[str, Any]) -> _Run:
+    meta = body["metadata"]
+    previous = (body.get("status") or {}).get("conditions") or []
+    return _Run(
+        ctx=ctx,
+        body=body,
+        namespace=meta["namespace"],
+        name=meta["name"],
+        conditions=ConditionSet(previous, int(meta.get("generation") or 0)),
+    )
+
+
+def _finish(run: _Run, retry_after: float | None = None) -> Outcome:
+    conditions = run.conditions
+    blocking = conditions.first_not_true(["Synced"])
+    if blocking is None:
+        conditions.true("Ready", "Ready", "the webhook subscription matches the spec")
+    else:
+        conditions.set("Ready", blocking.status, blocking.reason, blocking.message)
+    status = dict(run.status)
+    status["observedGeneration"] = int(run.body["metadata"].get("generation") or 0)
+    status["conditions"] = conditions.as_list(CONDITION_ORDER)
+    status["lastSyncTime"] = now_rfc3339()
+    for key in ("subscriptionId", "scope", "signingSecret", "lastPing"):
+        status.setdefault(key, run.previous.get(key))
+    return Outcome(status=status, retry_after=retry_after)
+
+
+def _fail(run: _Run, error: Exception) -> Outcome:
+    failure = describe_failure(error)
+    run.conditions.false("Synced", failure.reason, failure.message)
+    if run.conditions.get("SigningSecretAvailable") is None:
+        previous = {c.get("type"): c for c in run.previous.get("conditions") or []}
+        kept = previous.get("SigningSecretAvailable")
+        if kept:
+            run.conditions.set(
+                "SigningSecretAvailable", kept["status"], kept["reason"], kept.get("message", "")
+            )
+    return _finish(run, failure.retry_after)
+
+
+async def reconcile_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> Outcome:
+    """Make PagerDuty match one PagerDutyWebhook (or report how it differs, with Observe)."""
+    run = _new_run(ctx, body)
+    try:
+        spec = WebhookSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        run.conditions.false("Synced", "InvalidSpec", describe_validation_error(error))
+        return _finish(run)
+    try:
+        return await _reconcile(run, spec)
+    except ScopeNotAllowed as error:
+        run.conditions.false("Synced", "ScopeNotAllowed", str(error))
+        return _finish(run)
+    except (PagerDutyError, IntegrationUnavailable, SecretProblem) as error:
+        return _fail(run, error)
+
+
+async def _reconcile(run: _Run, spec: WebhookSpec) -> Outcome:
+    ctx = run.ctx
+    connection = await ctx.clients.for_integration(run.namespace, spec.integration_ref.name)
+    client = connection.rest()
+    scope = effective_scope(spec, connection.service_id)
+    run.status["scope"] = {"type": scope.kind, "id": scope.id}
+    headers = await resolve_headers(ctx.kube, run.namespace, spec)
+    desired = DesiredSubscription.build(spec, run.namespace, run.name, scope, headers)
+    held = await _held_secret(run, spec)
+
+    actual = await _find_actual(run, spec, connection, desired, held)
+    if spec.management_policy == "Observe":
+        return _observe(run, desired, actual)
+
+    if actual is None:
+        actual = await _create(run, spec, client, desired, reason="Created")
+    else:
+        actual = await _converge(run, spec, client, desired, actual, held)
+    run.status["subscriptionId"] = actual.id
+    await _ping_if_asked(run, client, actual)
+    if not run.conditions.get("Synced"):
+        run.conditions.true("Synced", "Synced", f"subscription {actual.id} matches the spec")
+    return _finish(run)
+
+
+async def _held_secret(run: _Run, spec: WebhookSpec) -> SecretData | None:
+    """The owned signing Secret, refusing one that belongs to someone else before any create."""
+    ref = spec.signing_secret_ref
+    secret = await run.ctx.kube.read_secret(run.namespace, ref.name)
+    if secret is not None and secret.owner_uids and run.owner.uid not in secret.owner_uids:
+        raise SecretProblem(
+            "SecretOwnedElsewhere",
+            f"Secret {ref.name!r} exists and belongs to another object; "
+            "choose another name in signingSecretRef",
+        )
+    return secret
+
+
+def _holds_secret_for(held: SecretData | None, spec: WebhookSpec, subscription_id: str) -> bool:
+    return (
+        held is not None
+        and held.annotations.get(SUBSCRIPTION_ANNOTATION) == subscription_id
+        and bool(held.data.get(spec.signing_secret_ref.key))
+    )
+
+
+async def _find_actual(
+    run: _Run,
+    spec: WebhookSpec,
+    connection: Connection,
+    desired: DesiredSubscription,
+    held: SecretData | None,
+) -> WebhookSubscription | None:
+    ctx = run.ctx
+    client = connection.rest()
+    known_id = run.previous.get("subscriptionId") or spec.adopt_id
+    if held is not None and not known_id:
+        known_id = held.annotations.get(SUBSCRIPTION_ANNOTATION)
+    if known_id:
+        listing = await ctx.listings.get(client, desired.scope)
+        if known_id in listing:
+            return listing[known_id]
+        try:
+            found = await client.webhooks.get(known_id)
+            ctx.listings.upsert(client, found)
+            return found
+        except NotFoundError:
+            if (
+                spec.adopt_id
+                and known_id == spec.adopt_id
+                and not run.previous.get("subscriptionId")
+            ):
+                raise IntegrationUnavailable(
+                    "AdoptTargetNotFound",
+                    f"spec.adoptId {spec.adopt_id} names no webhook subscription in PagerDuty",
+                ) from None
+    # Look before creating: a listing started after this reconcile began sees every
+    # subscription an earlier attempt of this webhook may have created.
+    listing = await ctx.listings.get(client, desired.scope, fresh_since=run.started)
+    ours = [s for s in listing.values() if marker_of(s) == (run.namespace, run.name)]
+    if ours:
+        keep = next((s for s in ours if _holds_secret_for(held, spec, s.id)), ours[0])
+        for duplicate in ours:
+            if duplicate.id != keep.id and spec.management_policy == "Manage":
+                await _delete(run, client, duplicate.id, "DeletedDuplicate")
+        return keep
+    unmarked = [s for s in listing.values() if marker_of(s) is None and desired.is_same_endpoint(s)]
+    return unmarked[0] if unmarked else None
+
+
+def _observe(
+    run: _Run, desired: DesiredSubscription, actual: WebhookSubscription | None
+) -> Outcome:
+    if actual is None:
+        run.conditions.false(
+            "Synced", "NotFound", "no matching webhook subscription exists in PagerDuty (Observe)"
+        )
+        run.status["subscriptionId"] = None
+        return _finish(run)
+    run.status["subscriptionId"] = actual.id
+    drift = desired.drift(actual)
+    if drift:
+        run.conditions.false(
+            "Synced", "Drifted", f"subscription {actual.id} differs in: {', '.join(drift)}"
+        )
+    else:
+        run.conditions.true("Synced", "Observed", f"subscription {actual.id} matches the spec")
+    run.conditions.unknown(
+        "SigningSecretAvailable", "Observed", "Observe never creates, so holds no signing secret"
+    )
+    return _finish(run)
+
+
+async def _create(
+    run: _Run,
+    spec: WebhookSpec,
+    client: PagerDutyClient,
+    desired: DesiredSubscription,
+    *,
+    reason: str,
+) -> WebhookSubscription:
+    created = await client.webhooks.create(desired.for_create())
+    secret = created.signing_secret
+    run.ctx.listings.upsert(client, created)
+    if secret is not None:
+        value = secret.get_secret_value()
+        await run.ctx.kube.write_owned_secret(
+            run.namespace,
+            spec.signing_secret_ref.name,
+            {spec.signing_secret_ref.key: value},
+            run.owner,
+            annotations={
+                SUBSCRIPTION_ANNOTATION: created.id,
+                DIGEST_ANNOTATION: headers_digest(list(desired.headers), value),
+            },
+        )
+        _signing_secret_held(run, spec, created.id)
+    else:
+        run.conditions.false(
+            "SigningSecretAvailable",
+            "NotReturned",
+            "PagerDuty returned no signing secret for the new subscription",
+        )
+    run.status["subscriptionId"] = created.id
+    run.event("Normal", reason, f"{reason.lower()} webhook subscription {created.id}")
+    return created
+
+
+def _signing_secret_held(run: _Run, spec: WebhookSpec, subscription_id: str) -> None:
+    ref = spec.signing_secret_ref
+    run.status["signingSecret"] = {"name": ref.name, "key": ref.key}
+    run.conditions.true(
+        "SigningSecretAvailable",
+        "Stored",
+        f"the signing secret of subscription {subscription_id} is in Secret {ref.name!r}",
+    )
+
+
+async def _converge(
+    run: _Run,
+    spec: WebhookSpec,
+    client: PagerDutyClient,
+    desired: DesiredSubscription,
+    actual: WebhookSubscription,
+    held: SecretData | None,
+) -> WebhookSubscription:
+    holds = _holds_secret_for(held, spec, actual.id)
+    reasons = desired.replacement_reasons(actual)
+    if holds and held is not None:
+        value = held.data[spec.signing_secret_ref.key]
+        if held.annotations.get(DIGEST_ANNOTATION) != headers_digest(list(desired.headers), value):
+            reasons.append("customHeaders values")
+    elif spec.rotate_signing_secret:
+        reasons.append("rotateSigningSecret")
+    elif marker_of(actual) is not None:
+        reasons.append("signing secret lost")
+    if reasons:
+        old_id = actual.id
+        new = await _create(run, spec, client, desired, reason="Replaced")
+        await _delete(run, client, old_id, "DeletedReplaced")
+        run.ctx.post_event(
+            run.body, "Normal", "Replaced", f"replaced {old_id} by {new.id}: {', '.join(reasons)}"
+        )
+        return new
+    if holds:
+        _signing_secret_held(run, spec, actual.id)
+    else:
+        run.status["signingSecret"] = None
+        run.conditions.false(
+            "SigningSecretAvailable",
+            "NotHeld",
+            f"subscription {actual.id} was adopted and PagerDuty shows its signing secret only "
+            "at creation; set rotateSigningSecret: true to replace it and store a new one",
+        )
+    change = desired.in_place_changes(actual)
+    if change is not None:
+        adopted = run.previous.get("subscriptionId") != actual.id
+        actual = await client.webhooks.update(actual.id, change)
+        run.ctx.listings.remove(client, actual.id)
+        run.ctx.listings.upsert(client, actual)
+        fields = [k for k, v in change.model_dump().items() if v is not None]
+        run.event("Normal", "Updated", f"updated subscription {actual.id}: {', '.join(fields)}")
+        if adopted:
+            run.event("Normal", "Adopted", f"adopted existing webhook subscription {actual.id}")
+    elif run.previous.get("subscriptionId") != actual.id:
+        run.event("Normal", "Adopted", f"adopted existing webhook subscription {actual.id}")
+    if desired.active and actual.delivery_method.temporarily_disabled:
+        actual = await client.webhooks.enable(actual.id)
+        run.event("Normal", "Enabled", f"re-enabled temporarily disabled subscription {actual.id}")
+    return actual
+
+
+async def _delete(run: _Run, client: PagerDutyClient, subscription_id: str, reason: str) -> None:
+    with contextlib.suppress(NotFoundError):
+        await client.webhooks.delete(subscription_id)
+    run.ctx.listings.remove(client, subscription_id)
+    run.event("Normal", reason, f"deleted webhook subscription {subscription_id}")
+
+
+async def _ping_if_asked(run: _Run, client: PagerDutyClient, actual: WebhookSubscription) -> None:
+    wanted = (run.body["metadata"].get("annotations") or {}).get(PING_ANNOTATION)
+    last = run.previous.get("lastPing") or {}
+    if not wanted or last.get("annotation") == wanted:
+        return
+    stamp = datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        await client.webhooks.ping(actual.id)
+        result = {"annotation": wanted, "time": stamp, "result": "Accepted", "message": ""}
+        run.event("Normal", "Pinged", f"PagerDuty accepted a ping of subscription {actual.id}")
+    except PagerDutyError as error:
+        result = {"annotation": wanted, "time": stamp, "result": "Failed", "message": str(error)}
+        run.event("Warning", "PingFailed", f"ping of subscription {actual.id} failed: {error}")
+    run.status["lastPing"] = result
+
+
+async def finalize_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> None:
+    """On deletion: remove the subscription (policy Delete) or leave it (Orphan, Observe).
+
+    Raises the client's errors for a retry when PagerDuty cannot be reached; the finalizer stays
+    until the subscription is gone, so nothing is orphaned by accident.
+    """
+    spec_data = body.get("spec") or {}
+    try:
+        spec = WebhookSpec.model_validate(spec_data)
+    except ValidationError:
+        return  # never admitted as valid, so never created anything
+    if spec.deletion_policy == "Orphan" or spec.management_policy == "Observe":
+        return
+    run = _new_run(ctx, body)
+    try:
+        connection = await ctx.clients.for_integration(run.namespace, spec.integration_ref.name)
+    except IntegrationUnavailable:
+        cached = ctx.clients.cached(run.namespace, spec.integration_ref.name)
+        if cached is None:
+            raise
+        connection = cached
+    client = connection.rest()
+    scope = effective_scope(spec, connection.service_id)
+    ids = {run.previous.get("subscriptionId")} - {None}
+    listing = await ctx.listings.get(client, scope, fresh_since=run.started)
+    ids |= {s.id for s in listing.values() if marker_of(s) == (run.namespace, run.name)}
+    for subscription_id in sorted(i for i in ids if i):
+        await _delete(run, client, subscription_id, "Deleted")
