@@ -41,13 +41,15 @@ def _webhook_secrets(spec: dict[str, Any]) -> set[str]:
 def register(registry: kopf.OperatorRegistry) -> None:
     """Attach the Secret watch and the indexes it uses to `registry`."""
 
-    @kopf.index(GROUP, VERSION, "pagerdutyintegrations", registry=registry)
+    @kopf.index(
+        GROUP, VERSION, "pagerdutyintegrations", id="integrations_by_secret", registry=registry
+    )
     def integrations_by_secret(
         namespace: str | None, name: str, spec: kopf.Spec, **_: Any
     ) -> dict[tuple[str | None, str], str]:
         return {(namespace, secret): name for secret in _integration_secrets(dict(spec))}
 
-    @kopf.index(GROUP, VERSION, "pagerdutywebhooks", registry=registry)
+    @kopf.index(GROUP, VERSION, "pagerdutywebhooks", id="webhooks_by_secret", registry=registry)
     def webhooks_by_secret(
         namespace: str | None, name: str, spec: kopf.Spec, **_: Any
     ) -> dict[tuple[str | None, str], str]:
