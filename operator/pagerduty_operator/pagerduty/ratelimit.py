@@ -124,6 +124,7 @@ class RateLimiter:
         self._clock = clock
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._tokens = self._config.capacity
         self._last = clock.monotonic()
         self._paused_until = 0.0
@@ -172,6 +173,9 @@ class RateLimiter:
         """
         start = self._clock.monotonic()
         waited = False
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop:  # a process-wide limiter may outlive an event loop
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
             while True:
                 now = self._clock.monotonic()

@@ -300,3 +300,18 @@ async def test_clients_of_one_credential_share_the_budget() -> None:
     assert server.rejected == 0
     assert server.served == 240
     assert len(registry.stats()) == 1
+
+
+def test_a_shared_limiter_survives_a_new_event_loop() -> None:
+    limiter = RateLimiter(RateLimitConfig(requests_per_minute=6000, burst=1))
+
+    async def contend() -> None:
+        async def one() -> None:
+            await limiter.acquire()
+            limiter.release(status=200)
+
+        await asyncio.gather(one(), one(), one())  # the third waits on the lock
+
+    asyncio.run(contend())
+    asyncio.run(contend())
+    assert limiter.stats.acquired == 6
