@@ -1,4 +1,6 @@
-"""Helpers for the simulator tests: credentials of the default seed, an API client factory and a
+"""Helpers for the simulator tests.
+
+Credentials and ids of the default seed, request bodies, an independent signature verifier and a
 webhook receiver on loopback with a programmable answer plan.
 """
 
@@ -119,11 +121,10 @@ class Receiver:
             return web.Response(status=200)
         return web.Response(status=int(answer))
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        async with self.arrived:
-            await asyncio.wait_for(
-                self.arrived.wait_for(lambda: len(self.received) >= count), timeout
-            )
+    async def wait_for(self, count: int) -> list[Received]:
+        """The first `count` webhooks received (fails after ten seconds without them)."""
+        async with asyncio.timeout(10), self.arrived:
+            await self.arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import ClientFactory
 from sim_helpers import (
     ACCEPT,
     EU_FULL,
@@ -16,6 +15,7 @@ from sim_helpers import (
     oauth_token,
 )
 
+from conftest import ClientFactory
 from pagerduty_operator.simulator import SimulatorServer
 
 
@@ -73,7 +73,7 @@ async def test_checks_run_auth_then_scope_then_existence(
 ) -> None:
     """The capability probe relies on this order: a PUT to a missing object tells 403 from 404."""
     path = "/webhook_subscriptions/PNOSUCH"
-    body = {"webhook_subscription": {}}
+    body: dict[str, object] = {"webhook_subscription": {}}
     assert (await make_client("y_SIMfake_bogus_KEY1").put(path, json=body)).status_code == 401
     assert_error(await make_client(US_READ_ONLY).put(path, json=body), 403, 2010)
     assert (await make_client(US_FULL).put(path, json=body)).status_code == 404

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-from conftest import ClientFactory
 from sim_helpers import (
     EU_CLIENT_ID,
     EU_CLIENT_SECRET,
@@ -14,6 +13,7 @@ from sim_helpers import (
     oauth_token,
 )
 
+from conftest import ClientFactory
 from pagerduty_operator.simulator import SimulatorServer
 
 
@@ -22,7 +22,8 @@ async def test_client_credentials_grant_returns_granted_scopes_only(sim: Simulat
         sim.us_url,
         US_CLIENT_ID,
         US_CLIENT_SECRET,
-        "as_account-us.acme services.read no_such.scope schedules.write webhook_subscriptions.write",
+        "as_account-us.acme services.read no_such.scope schedules.write "
+        "webhook_subscriptions.write",
     )
     assert response.status_code == 200
     body = response.json()

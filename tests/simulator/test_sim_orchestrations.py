@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 import httpx
-from conftest import ClientFactory
 from sim_helpers import ACME_GLOBAL, ACME_GLOBAL_KEY, CHECKOUT, DATABASE, EU_FULL, PRIORITY_P1
+
+from conftest import ClientFactory
 
 SERVICE_PATH = f"/event_orchestrations/services/{CHECKOUT}"
 RULE_ID = re.compile(r"^[0-9a-f]{8}$")
@@ -41,7 +42,8 @@ async def test_put_assigns_ids_to_new_rules_and_keeps_sent_ids(api: httpx.AsyncC
     assert first.status_code == 200, first.text
     rules = first.json()["orchestration_path"]["sets"][0]["rules"]
     ids = [r["id"] for r in rules]
-    assert all(RULE_ID.match(i) for i in ids) and len(set(ids)) == 2
+    assert all(RULE_ID.match(i) for i in ids)
+    assert len(set(ids)) == 2
     second = await api.put(
         SERVICE_PATH,
         json=path_body(
@@ -54,7 +56,8 @@ async def test_put_assigns_ids_to_new_rules_and_keeps_sent_ids(api: httpx.AsyncC
     after = second.json()["orchestration_path"]["sets"][0]["rules"]
     assert after[1]["id"] == ids[1]
     assert after[1]["actions"] == {"annotate": "y"}
-    assert RULE_ID.match(after[0]["id"]) and after[0]["id"] not in ids
+    assert RULE_ID.match(after[0]["id"])
+    assert after[0]["id"] not in ids
     # The rule that was not sent is gone: PUT replaces the whole path.
     fetched = (await api.get(SERVICE_PATH)).json()["orchestration_path"]
     assert [r["id"] for r in fetched["sets"][0]["rules"]] == [after[0]["id"], ids[1]]

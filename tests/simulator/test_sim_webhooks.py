@@ -25,7 +25,8 @@ async def test_secret_is_returned_only_by_create(
     method = created["delivery_method"]
     assert isinstance(method, dict)
     secret = method["secret"]
-    assert isinstance(secret, str) and len(secret) >= 32
+    assert isinstance(secret, str)
+    assert len(secret) >= 32
     assert sim.state.account("acme").webhooks[str(created["id"])].secret == secret
     fetched = (await api.get(f"/webhook_subscriptions/{created['id']}")).json()
     assert fetched["webhook_subscription"]["delivery_method"]["secret"] is None

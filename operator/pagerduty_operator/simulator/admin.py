@@ -19,7 +19,13 @@ from pagerduty_operator.simulator.incidents import URGENCIES, set_incident_statu
 from pagerduty_operator.simulator.models import Account, OrchestrationPath
 from pagerduty_operator.simulator.orchestration_paths import render_path, replace_path
 from pagerduty_operator.simulator.requestlog import RequestLog
-from pagerduty_operator.simulator.seed import SeedError, apply_seed, default_seed, parse_seed_text
+from pagerduty_operator.simulator.seed import (
+    SeedError,
+    apply_seed,
+    apply_seed_checked,
+    default_seed,
+    parse_seed_text,
+)
 from pagerduty_operator.simulator.state import SimulatorState
 
 WAIT_LIMIT_SECONDS = 30.0
@@ -84,8 +90,8 @@ async def seed(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     text = await request.text()
     try:
-        parsed = parse_seed_text(text, "request body")
-        touched = apply_seed(state, parsed.document)
+        parsed = parse_seed_text(text, "request body", validate=False)
+        touched = apply_seed_checked(state, parsed.document)
     except SeedError as error:
         raise invalid_input(str(error)) from None
     return json_response({"accounts": touched})

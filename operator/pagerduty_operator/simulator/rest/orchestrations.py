@@ -48,7 +48,10 @@ def _user_ref(user_id: str | None, origin: str) -> JSON | None:
     return {"id": user_id, "self": f"{origin}/users/{user_id}", "type": "user_reference"}
 
 
-def render_orchestration(account: Account, orchestration: Orchestration, origin: str) -> JSON:
+def render_orchestration(
+    account: Account, orchestration: Orchestration, origin: str, *, listed: bool = False
+) -> JSON:
+    """An orchestration; list entries leave out `integrations`, as in PagerDuty's list schema."""
     team: JSON | None = None
     if orchestration.team_id is not None:
         team = {
@@ -56,7 +59,7 @@ def render_orchestration(account: Account, orchestration: Orchestration, origin:
             "self": f"{origin}/teams/{orchestration.team_id}",
             "type": "team_reference",
         }
-    return {
+    rendered: JSON = {
         "id": orchestration.id,
         "self": f"{origin}/event_orchestrations/{orchestration.id}",
         "name": orchestration.name,
@@ -77,6 +80,9 @@ def render_orchestration(account: Account, orchestration: Orchestration, origin:
         "updated_by": _user_ref(orchestration.updated_by, origin),
         "version": orchestration.version,
     }
+    if listed:
+        del rendered["integrations"]
+    return rendered
 
 
 def _orchestration(ctx: RestContext) -> Orchestration:
@@ -110,7 +116,7 @@ async def list_orchestrations(ctx: RestContext) -> web.StreamResponse:
     if direction == "desc":
         items.reverse()
     chunk, meta = paginate(items, page)
-    rendered = [render_orchestration(ctx.account, o, ctx.origin) for o in chunk]
+    rendered = [render_orchestration(ctx.account, o, ctx.origin, listed=True) for o in chunk]
     return json_response({"orchestrations": rendered, **meta})
 
 

@@ -59,7 +59,6 @@ def render_integration(
             f"{web_base}/service-directory/{service.id}",
         ),
         "created_at": integration.created_at,
-        "vendor": None,
     }
     if integration.integration_key is not None:
         rendered["integration_key"] = integration.integration_key
@@ -121,20 +120,16 @@ def render_service(account: Account, service: Service, origin: str, includes: se
         "auto_resolve_timeout": service.auto_resolve_timeout,
         "acknowledgement_timeout": service.acknowledgement_timeout,
         "created_at": service.created_at,
-        "updated_at": service.created_at,
         "status": service.status,
         "last_incident_timestamp": service.last_incident_timestamp,
         "escalation_policy": policy_ref,
-        "response_play": None,
         "teams": team_refs,
         "integrations": integrations,
         "incident_urgency_rule": {"type": "constant", "urgency": "high"},
-        "support_hours": None,
         "scheduled_actions": [],
         "addons": [],
         "alert_creation": "create_alerts_and_incidents",
-        "alert_grouping_parameters": {"type": None, "config": None},
-        "auto_pause_notifications_parameters": {"enabled": False, "timeout": None},
+        "auto_pause_notifications_parameters": {"enabled": False, "timeout": 0},
     }
     if "auto_pause_notifications_parameters" not in includes:
         del rendered["auto_pause_notifications_parameters"]
