@@ -214,6 +214,7 @@ def test_new_namespaces_get_a_default_service_account(kubectl: Kubectl, namespac
     )
 
 
+@pytest.mark.e2e
 def test_a_separate_control_plane_stops_without_leftovers() -> None:
     plane = ControlPlane()
     plane.start()
