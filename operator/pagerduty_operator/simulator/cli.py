@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="REST requests per credential per minute (0 = off)",
     )
     parser.add_argument(
+        "--events-rate-limit",
+        type=int,
+        default=120,
+        help="Events API v2 calls per routing key per minute (0 = off)",
+    )
+    parser.add_argument(
         "--port-file",
         type=Path,
         help='write {"us": PORT, "eu": PORT, ...} as JSON here once listening',
@@ -97,6 +103,7 @@ def main(argv: list[str]) -> int:
         port=args.port,
         eu_port=args.eu_port,
         rate_limit_per_minute=args.rate_limit,
+        events_rate_limit_per_minute=args.events_rate_limit,
         seed=seed,
         log_requests=not args.quiet,
     )

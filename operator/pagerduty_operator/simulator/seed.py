@@ -462,7 +462,10 @@ def apply_seed(state: SimulatorState, document: Mapping[str, Any]) -> list[str]:
     """Add a seed document to `state`; returns the subdomains it touched."""
     root = _Obj(document, "seed", {"accounts"})
     applier = _Applier(state)
-    return [applier.account(item, at).subdomain for item, at in root.items("accounts")]
+    try:
+        return [applier.account(item, at).subdomain for item, at in root.items("accounts")]
+    finally:
+        state.forget_known_ids()
 
 
 def apply_seed_checked(state: SimulatorState, document: Mapping[str, Any]) -> list[str]:

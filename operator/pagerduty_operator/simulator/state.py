@@ -58,6 +58,7 @@ class SimulatorState:
         self.origins: dict[Region, str] = {}
         self.deliveries: DeliveryService | None = None
         self._access_tokens: dict[str, tuple[Account, AccessToken]] = {}
+        self._known_ids: set[str] | None = None
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -65,6 +66,7 @@ class SimulatorState:
         """Forget every account, credential, log entry and fault; the clock returns to now."""
         self.accounts.clear()
         self._access_tokens.clear()
+        self._known_ids = None
         self.request_log.clear()
         self.faults.clear()
         self.rate_limiter.reset()
@@ -108,12 +110,18 @@ class SimulatorState:
                 yield webhook.delivery_method_id
             yield from account.incidents
 
+    def forget_known_ids(self) -> None:
+        """Objects were added with ids of their own (a seed): rebuild the id index when needed."""
+        self._known_ids = None
+
     def new_id(self) -> str:
         """A fresh 7-character id unique across the simulator."""
-        used = set(self.all_ids())
+        if self._known_ids is None:
+            self._known_ids = set(self.all_ids())
         while True:
             candidate = ids.pd_id()
-            if candidate not in used:
+            if candidate not in self._known_ids:
+                self._known_ids.add(candidate)
                 return candidate
 
     # --- credentials ----------------------------------------------------------------------
