@@ -19,7 +19,7 @@ from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
 
 REPO = Path(__file__).resolve().parents[1]
-KINDS = ("pagerdutyintegrations", "pagerdutywebhooks")
+KINDS = ("pagerdutyintegrations", "pagerdutywebhooks", "pagerdutyincidentrules")
 DEFAULT_EXAMPLES = ("service-scoped", "account-scoped", "oauth")
 
 
@@ -75,8 +75,6 @@ def main() -> int:
             namespace = f"demo-{example}"
             plane.kubectl("create", "namespace", namespace)
             for path in sorted((REPO / "examples" / example).glob("*.yaml")):
-                if "rules" in path.name:
-                    continue  # PagerDutyIncidentRule has no controller yet
                 plane.kubectl("apply", "-n", namespace, "-f", str(path))
         deadline = time.monotonic() + args.timeout
         waiting = ["(not checked yet)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import kopf
 
-from pagerduty_operator.handlers import integration, secrets, webhook
+from pagerduty_operator.handlers import incident_rule, integration, secrets, webhook
 from pagerduty_operator.runtime.config import OperatorConfig
 
 
@@ -12,4 +12,5 @@ def register_all(registry: kopf.OperatorRegistry, config: OperatorConfig) -> Non
     """Attach the handlers of every kind, and the Secret watch, to `registry`."""
     integration.register(registry, config)
     webhook.register(registry, config)
+    incident_rule.register(registry, config)
     secrets.register(registry)

@@ -63,21 +63,23 @@ async def reconcile_integration_by_name(ctx: ReconcileContext, namespace: str, n
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
     """Attach the integration handlers to `registry`."""
 
-    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry)
-    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
+    @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
+    @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
     async def integration_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         ctx = context_of(memo)
         ctx.clients.invalidate(body.metadata.namespace or "", body.metadata.name or "")
         await reconcile_and_report(KIND, PLURAL, ctx, plain(body), _reconcile)
 
-    @kopf.timer(GROUP, VERSION, PLURAL, interval=config.resync_seconds, registry=registry)
+    @kopf.timer(
+        GROUP, VERSION, PLURAL, interval=config.resync_seconds, id="resync", registry=registry
+    )
     async def integration_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         ctx = context_of(memo)
         ctx.clients.invalidate(body.metadata.namespace or "", body.metadata.name or "")
         await reconcile_and_report(KIND, PLURAL, ctx, plain(body), _reconcile)
 
-    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.delete(GROUP, VERSION, PLURAL, id="cleanup", registry=registry)
     async def integration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         # Dependents need this integration's credentials to clean up after themselves in
         # PagerDuty, so it stays until they are gone.

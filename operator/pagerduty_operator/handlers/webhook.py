@@ -8,7 +8,10 @@ import kopf
 
 from pagerduty_operator.handlers.common import context_of, plain, reconcile_and_report
 from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.pagerduty import PagerDutyError
+from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.webhook import PLURAL, finalize_webhook, reconcile_webhook
 from pagerduty_operator.runtime.config import OperatorConfig
 
@@ -30,20 +33,26 @@ async def reconcile_webhook_by_name(ctx: ReconcileContext, namespace: str, name:
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
     """Attach the webhook handlers to `registry`."""
 
-    @kopf.on.resume(GROUP, VERSION, PLURAL, registry=registry)
-    @kopf.on.create(GROUP, VERSION, PLURAL, registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.resume(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
+    @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
+    @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
     async def webhook_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
 
-    @kopf.timer(GROUP, VERSION, PLURAL, interval=config.resync_seconds, registry=registry)
+    @kopf.timer(
+        GROUP, VERSION, PLURAL, interval=config.resync_seconds, id="resync", registry=registry
+    )
     async def webhook_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
 
-    @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry)
+    @kopf.on.delete(GROUP, VERSION, PLURAL, id="cleanup", registry=registry)
     async def webhook_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         ctx = context_of(memo)
         plain_body = plain(body)
-        async with ctx.lock_for(plain_body["metadata"]["uid"]):
-            await finalize_webhook(ctx, plain_body)
+        try:
+            async with ctx.lock_for(plain_body["metadata"]["uid"]):
+                await finalize_webhook(ctx, plain_body)
+        except (PagerDutyError, IntegrationUnavailable) as error:
+            failure = describe_failure(error)
+            raise kopf.TemporaryError(failure.message, delay=failure.retry_after or 30) from None
         ctx.forget(plain_body["metadata"]["uid"])

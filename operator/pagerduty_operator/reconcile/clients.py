@@ -6,6 +6,8 @@ client while the resolved material is unchanged (compared by digest, never store
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pagerduty_operator.runtime.config import EndpointOverrides
 
 TOKEN_KEYS = ("access_token", "refresh_token", "expires_at")
 CACHE_SECONDS = 30.0
+RETIRE_SECONDS = 120.0
 
 
 class IntegrationUnavailable(Exception):
@@ -83,6 +86,8 @@ class ClientRegistry:
         self._kube = kube
         self._overrides = overrides
         self._connections: dict[tuple[str, str], Connection] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
 
     def invalidate(self, namespace: str, name: str) -> None:
         """Forget the cached resolution so the next use re-reads the Secrets."""
@@ -94,6 +99,8 @@ class ClientRegistry:
         return self._connections.get((namespace, name))
 
     async def close(self) -> None:
+        for task in list(self._retiring):
+            task.cancel()
         for connection in self._connections.values():
             if connection.client is not None:
                 await connection.client.aclose()
@@ -120,6 +127,11 @@ class ClientRegistry:
 
     async def connect(self, namespace: str, name: str, spec: IntegrationSpec) -> Connection:
         """Resolve the Secrets of `spec` and return a (possibly reused) connection."""
+        lock = self._locks.setdefault((namespace, name), asyncio.Lock())
+        async with lock:  # concurrent callers share one resolution and one client
+            return await self._connect(namespace, name, spec)
+
+    async def _connect(self, namespace: str, name: str, spec: IntegrationSpec) -> Connection:
         try:
             material, credential_factory, routing_key, method = await self._resolve(namespace, spec)
         except SecretProblem as problem:
@@ -150,8 +162,20 @@ class ClientRegistry:
         )
         self._connections[key] = connection
         if current is not None and current.client is not None:
-            await current.client.aclose()
+            self._retire(current.client)
         return connection
+
+    def _retire(self, client: PagerDutyClient) -> None:
+        """Close a replaced client later: reconciles in flight may still be using it."""
+
+        async def close_later() -> None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(RETIRE_SECONDS)
+            await client.aclose()
+
+        task = asyncio.create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _resolve(
         self, namespace: str, spec: IntegrationSpec

@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.reconcile.clients import ClientRegistry
+from pagerduty_operator.reconcile.rule_coordinator import PathCoordinator
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.config import OperatorConfig
 
@@ -43,6 +44,7 @@ class ReconcileContext:
     config: OperatorConfig
     post_event: EventSink
     listings: SubscriptionListings = field(default_factory=SubscriptionListings)
+    paths: PathCoordinator = field(default_factory=PathCoordinator)
     kick: Kick = field(default_factory=_no_kick_factory)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from kubernetes import config as kube_config
 
 from pagerduty_operator.handlers import register_all
 from pagerduty_operator.handlers.common import post_kopf_event
+from pagerduty_operator.handlers.incident_rule import reconcile_incident_rule_by_name
 from pagerduty_operator.handlers.integration import reconcile_integration_by_name
 from pagerduty_operator.handlers.webhook import reconcile_webhook_by_name
 from pagerduty_operator.kube import Kube
@@ -56,6 +57,7 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
         {
             "pagerdutyintegrations": reconcile_integration_by_name,
             "pagerdutywebhooks": reconcile_webhook_by_name,
+            "pagerdutyincidentrules": reconcile_incident_rule_by_name,
         }
     )
     ctx = ReconcileContext(

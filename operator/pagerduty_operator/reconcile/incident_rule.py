@@ -1,0 +1,243 @@
+"""Reconcile one PagerDutyIncidentRule: own exactly one rule in an orchestration path.
+
+Changes go through the `PathCoordinator` (serialised and coalesced per path); the rule is found
+again by the marker in its label, so a crash between the PUT and the status write never makes a
+second rule. Rules the operator does not own are never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from pagerduty_operator.kube import SecretProblem
+from pagerduty_operator.models.incident_rule import IncidentRuleSpec
+from pagerduty_operator.pagerduty import PagerDutyClient, PagerDutyError
+from pagerduty_operator.reconcile.clients import IntegrationUnavailable
+from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.rule_coordinator import Applied, PathRef
+from pagerduty_operator.reconcile.rule_desired import DesiredRule
+from pagerduty_operator.reconcile.rule_path_edit import Inspect, Release, Remove, Upsert
+from pagerduty_operator.reconcile.spec_errors import describe_validation_error
+
+PLURAL = "pagerdutyincidentrules"
+KIND = "PagerDutyIncidentRule"
+CONDITION_ORDER = ("Ready", "Synced", "OrchestrationActive", "Warnings")
+
+
+@dataclass
+class RuleOutcome:
+    status: dict[str, Any]
+    retry_after: float | None = None
+
+
+class TargetProblem(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def rule_path(spec: IncidentRuleSpec, integration_service_id: str | None, name: str) -> PathRef:
+    """The path the rule lives in; a service-scoped integration allows only its service."""
+    target = spec.target
+    if target is None:
+        if not integration_service_id:
+            raise TargetProblem(
+                "NoTarget",
+                f"spec.target is not set and PagerDutyIntegration {name!r} has no serviceId; "
+                "set spec.target.service, .global or .router",
+            )
+        return PathRef("service", integration_service_id)
+    if integration_service_id and (
+        target.path_type != "service" or target.path_id != integration_service_id
+    ):
+        raise TargetProblem(
+            "ScopeNotAllowed",
+            f"PagerDutyIntegration {name!r} is limited to service {integration_service_id}; "
+            f"the {target.path_type} path {target.path_id} is not allowed",
+        )
+    return PathRef(target.path_type, target.path_id)
+
+
+class _Run:
+    def __init__(self, ctx: ReconcileContext, body: dict[str, Any]) -> None:
+        meta = body["metadata"]
+        self.ctx = ctx
+        self.body = body
+        self.owner = (str(meta["namespace"]), str(meta["name"]))
+        self.generation = int(meta.get("generation") or 0)
+        self.previous: dict[str, Any] = dict(body.get("status") or {})
+        self.conditions = ConditionSet(self.previous.get("conditions") or [], self.generation)
+        self.status: dict[str, Any] = {}
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        self.ctx.post_event(
+            self.body, "Warning" if type_ == "Warning" else "Normal", reason, message
+        )
+
+    def keep_previous(self, type_: str) -> None:
+        for condition in self.previous.get("conditions") or []:
+            if condition.get("type") == type_:
+                self.conditions.set(
+                    type_, condition["status"], condition["reason"], condition.get("message", "")
+                )
+
+    def finish(self, retry_after: float | None = None) -> RuleOutcome:
+        blocking = self.conditions.first_not_true(["Synced", "OrchestrationActive"])
+        if blocking is None:
+            self.conditions.true("Ready", "Ready", "the rule is in place and in effect")
+        else:
+            self.conditions.set("Ready", blocking.status, blocking.reason, blocking.message)
+        status = {
+            "ruleId": self.previous.get("ruleId"),
+            "path": self.previous.get("path"),
+            "set": self.previous.get("set"),
+            "position": self.previous.get("position"),
+            **self.status,
+            "observedGeneration": self.generation,
+            "conditions": self.conditions.as_list(CONDITION_ORDER),
+            "lastSyncTime": now_rfc3339(),
+        }
+        return RuleOutcome(status, retry_after)
+
+
+async def reconcile_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) -> RuleOutcome:
+    """Make the owned rule match the spec (or report how it differs, with Observe)."""
+    run = _Run(ctx, body)
+    try:
+        spec = IncidentRuleSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        run.conditions.false("Synced", "InvalidSpec", describe_validation_error(error))
+        return run.finish()
+    try:
+        return await _reconcile(run, spec)
+    except TargetProblem as problem:
+        run.conditions.false("Synced", problem.reason, problem.message)
+        return run.finish()
+    except (PagerDutyError, IntegrationUnavailable, SecretProblem) as error:
+        failure = describe_failure(error)
+        run.conditions.false("Synced", failure.reason, failure.message)
+        run.keep_previous("OrchestrationActive")
+        run.keep_previous("Warnings")
+        return run.finish(failure.retry_after)
+
+
+async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
+    connection = await run.ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
+    client = connection.rest()
+    ref = rule_path(spec, connection.service_id, spec.integration_ref.name)
+    run.status["path"] = {"type": ref.kind, "id": ref.id}
+    priority = spec.actions.priority if spec.actions else None
+    priority_id = await client.priorities.resolve(priority) if priority else None
+    desired = DesiredRule.build(spec, run.owner, priority_id)
+    known_id = run.previous.get("ruleId")
+    observe = spec.management_policy == "Observe"
+    change = Inspect(desired, known_id) if observe else Upsert(desired, known_id)
+    applied = await run.ctx.paths.submit(client, ref, change)
+    result = applied.result
+    run.status.update(ruleId=result.rule_id, set=result.set_id, position=result.position)
+    if observe:
+        _report_observed(run, applied)
+    else:
+        _report_applied(run, applied)
+    if ref.kind == "service":
+        await _orchestration_active(run, spec, client, ref.id, observe)
+    return run.finish()
+
+
+def _report_observed(run: _Run, applied: Applied) -> None:
+    result = applied.result
+    if not result.found:
+        run.conditions.false("Synced", "NotFound", "no rule of this resource is in the path")
+    elif result.differences:
+        run.conditions.false(
+            "Synced",
+            "Drifted",
+            f"rule {result.rule_id} differs in: {', '.join(result.differences)}",
+        )
+    else:
+        run.conditions.true("Synced", "Observed", f"rule {result.rule_id} matches the spec")
+
+
+def _report_applied(run: _Run, applied: Applied) -> None:
+    result = applied.result
+    if "created" in result.differences:
+        run.event("Normal", "Created", f"created rule {result.rule_id} in set {result.set_id}")
+    elif result.differences and applied.wrote:
+        run.event(
+            "Normal",
+            "Updated",
+            f"updated rule {result.rule_id}: {', '.join(sorted(set(result.differences)))}",
+        )
+    run.conditions.true(
+        "Synced", "Synced", f"rule {result.rule_id} is at position {result.position}"
+    )
+    if applied.warnings is None:
+        run.keep_previous("Warnings")
+        if run.conditions.get("Warnings") is None:
+            run.conditions.false("Warnings", "NoWarnings", "PagerDuty returned no warnings")
+    elif applied.warnings:
+        messages = "; ".join(
+            f"{w.get('feature') or w.get('warning_type')}: {w.get('message')}"
+            for w in applied.warnings
+        )
+        run.conditions.true("Warnings", "PlanWarnings", messages)
+        run.event("Warning", "PlanWarnings", messages)
+    else:
+        run.conditions.false("Warnings", "NoWarnings", "PagerDuty returned no warnings")
+
+
+async def _orchestration_active(
+    run: _Run, spec: IncidentRuleSpec, client: PagerDutyClient, service_id: str, observe: bool
+) -> None:
+    active = await client.orchestrations.get_service_active(service_id)
+    if not active and spec.activate_service_orchestration and not observe:
+        active = await client.orchestrations.set_service_active(service_id, True)
+        run.event("Normal", "Activated", f"service {service_id} now evaluates its orchestration")
+    if active:
+        run.conditions.true(
+            "OrchestrationActive", "Active", f"service {service_id} evaluates its orchestration"
+        )
+    else:
+        run.conditions.false(
+            "OrchestrationActive",
+            "Inactive",
+            f"service {service_id} evaluates its legacy ruleset, not its orchestration; "
+            "set activateServiceOrchestration: true",
+        )
+
+
+async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) -> None:
+    """On deletion: remove the rule (Delete), or leave it without our marker (Orphan)."""
+    try:
+        spec = IncidentRuleSpec.model_validate(body.get("spec") or {})
+    except ValidationError:
+        return
+    if spec.management_policy == "Observe":
+        return
+    run = _Run(ctx, body)
+    try:
+        connection = await ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
+    except IntegrationUnavailable:
+        cached = ctx.clients.cached(run.owner[0], spec.integration_ref.name)
+        if cached is None:
+            raise
+        connection = cached
+    try:
+        ref = rule_path(spec, connection.service_id, spec.integration_ref.name)
+    except TargetProblem:
+        return  # never had a valid path, so never made a rule
+    known_id = run.previous.get("ruleId")
+    change = (
+        Release(run.owner, known_id)
+        if spec.deletion_policy == "Orphan"
+        else Remove(run.owner, known_id)
+    )
+    applied = await ctx.paths.submit(connection.rest(), ref, change)
+    if applied.result.found and spec.deletion_policy == "Delete":
+        run.event("Normal", "Deleted", f"deleted rule {applied.result.rule_id}")

@@ -1,0 +1,147 @@
+"""Serialised, coalesced read-modify-write of orchestration paths.
+
+PagerDuty's PUT replaces a whole path, so every change to one path goes through one worker: it
+waits a moment to gather the changes that arrive together, reads the path once, applies them all
+(`edit_sets`), writes once if anything changed, and answers every caller. N rule changes arriving
+together cost one GET and one PUT instead of N of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from pagerduty_operator.pagerduty import PagerDutyClient
+from pagerduty_operator.pagerduty.resources.orchestrations import (
+    OrchestrationPath,
+    OrchestrationWarning,
+    PathKind,
+)
+from pagerduty_operator.reconcile.rule_desired import Owner
+from pagerduty_operator.reconcile.rule_path_edit import (
+    Change,
+    Inspect,
+    RuleResult,
+    edit_sets,
+    locate_results,
+)
+
+GATHER_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class PathRef:
+    """One orchestration path: a service's, or a global orchestration's global/router path."""
+
+    kind: PathKind
+    id: str
+
+
+@dataclass
+class Applied:
+    """What a change came to: the rule's place, and PagerDuty's warnings if a PUT was made."""
+
+    result: RuleResult
+    wrote: bool
+    warnings: list[OrchestrationWarning] | None = None
+
+
+@dataclass
+class _Pending:
+    change: Change
+    futures: list[asyncio.Future[Applied]] = field(default_factory=list)
+
+
+@dataclass
+class PathStats:
+    gets: int = 0
+    puts: int = 0
+    batches: int = 0
+
+
+class _PathWorker:
+    def __init__(self, client: PagerDutyClient, ref: PathRef, stats: PathStats) -> None:
+        self.client = client
+        self.ref = ref
+        self.stats = stats
+        self.pending: dict[Owner, _Pending] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def submit(self, change: Change) -> asyncio.Future[Applied]:
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        entry = self.pending.get(change.owner)
+        if entry is None:
+            self.pending[change.owner] = _Pending(change, [future])
+        else:  # the newest change of an owner wins; every caller gets its outcome
+            entry.change = change
+            entry.futures.append(future)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+        return future
+
+    async def _run(self) -> None:
+        while self.pending:
+            await asyncio.sleep(GATHER_SECONDS)
+            batch, self.pending = self.pending, {}
+            self.stats.batches += 1
+            try:
+                outcomes = await self._apply([p.change for p in batch.values()])
+            except Exception as error:  # every caller of the batch sees the failure
+                for entry in batch.values():
+                    for future in entry.futures:
+                        if not future.done():
+                            future.set_exception(error)
+                continue
+            for owner, entry in batch.items():
+                for future in entry.futures:
+                    if not future.done():
+                        future.set_result(outcomes[owner])
+
+    async def _apply(self, changes: list[Change]) -> dict[Owner, Applied]:
+        orchestrations = self.client.orchestrations
+        self.stats.gets += 1
+        path = await orchestrations.get_path(self.ref.kind, self.ref.id)
+        sets = [dict(s) for s in path.get("sets", [])]
+        new_sets, results = edit_sets(sets, changes, path.get("catch_all"))
+        writes = [c for c in changes if not isinstance(c, Inspect)]
+        if not writes or new_sets == sets:
+            return {owner: Applied(result, wrote=False) for owner, result in results.items()}
+        updated: OrchestrationPath = {"sets": new_sets}  # type: ignore[typeddict-item]
+        if "catch_all" in path:
+            updated["catch_all"] = path["catch_all"]
+        self.stats.puts += 1
+        response = await orchestrations.put_path(self.ref.kind, self.ref.id, updated)
+        stored = [dict(s) for s in response.path.get("sets", new_sets)]
+        placed = locate_results(stored, list(results))
+        applied = {}
+        for owner, result in results.items():
+            where = placed[owner]
+            if where.found:
+                result.rule_id, result.set_id, result.position = (
+                    where.rule_id,
+                    where.set_id,
+                    where.position,
+                )
+            mine = [
+                w
+                for w in response.warnings
+                if not w.get("rule_id") or w.get("rule_id") == result.rule_id
+            ]
+            applied[owner] = Applied(result, wrote=True, warnings=mine)
+        return applied
+
+
+class PathCoordinator:
+    """One worker per (credential, path); callers `submit` changes and await their outcome."""
+
+    def __init__(self) -> None:
+        self._workers: dict[tuple[str, str, str, str], _PathWorker] = {}
+        self.stats = PathStats()
+
+    async def submit(self, client: PagerDutyClient, ref: PathRef, change: Change) -> Applied:
+        key = (client.endpoints.rest_url, client.credential.fingerprint, ref.kind, ref.id)
+        worker = self._workers.get(key)
+        if worker is None:
+            worker = self._workers[key] = _PathWorker(client, ref, self.stats)
+        worker.client = client  # a rotated credential of the same identity
+        return await asyncio.shield(worker.submit(change))

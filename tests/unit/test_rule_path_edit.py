@@ -1,0 +1,115 @@
+"""Editing orchestration sets: ours first and sorted, theirs untouched, sets created and removed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pagerduty_operator.models.incident_rule import IncidentRuleSpec
+from pagerduty_operator.reconcile.rule_desired import DesiredRule, parse_marker
+from pagerduty_operator.reconcile.rule_path_edit import (
+    Inspect,
+    Release,
+    Remove,
+    Upsert,
+    edit_sets,
+)
+
+THEIRS_1 = {
+    "id": "aaaa0001",
+    "label": "hand-made one",
+    "conditions": [{"expression": "event.summary matches part 'db'"}],
+    "actions": {"severity": "warning", "suppress": None},
+    "disabled": False,
+}
+THEIRS_2 = {"id": "aaaa0002", "label": "hand-made two", "conditions": [], "actions": {}}
+
+
+def _rule(name: str, order: int = 0, set_id: str = "start", **actions: Any) -> DesiredRule:
+    spec = IncidentRuleSpec.model_validate(
+        {
+            "integrationRef": {"name": "i"},
+            "order": order,
+            "set": set_id,
+            "actions": actions or {"severity": "critical"},
+            "conditions": [f"event.summary matches '{name}'"],
+        }
+    )
+    return DesiredRule.build(spec, ("ns", name), None)
+
+
+def _start(*rules: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": "start", "rules": [copy.deepcopy(r) for r in rules]}]
+
+
+def _labels(sets: list[dict[str, Any]], set_id: str = "start") -> list[str]:
+    rule_set = next(s for s in sets if s["id"] == set_id)
+    return [r["label"] for r in rule_set["rules"]]
+
+
+def test_ours_come_first_sorted_and_theirs_keep_content_and_order() -> None:
+    sets = _start(THEIRS_1, THEIRS_2)
+    changes = [Upsert(_rule("b", order=5)), Upsert(_rule("a", order=5)), Upsert(_rule("c", 1))]
+    new, results = edit_sets(sets, changes)
+    owners = [parse_marker(label) for label in _labels(new)]
+    assert [o[0][1] if o else None for o in owners] == ["c", "a", "b", None, None]
+    assert new[0]["rules"][3:] == [THEIRS_1, THEIRS_2]
+    assert results[("ns", "c")].position == 0
+    assert results[("ns", "b")].differences == ["created"]
+
+
+def test_unchanged_rule_is_not_a_difference_and_keeps_its_id() -> None:
+    first, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("a"))])
+    first[0]["rules"][0]["id"] = "bbbb0001"  # PagerDuty assigned an id
+    again, results = edit_sets(first, [Upsert(_rule("a"), known_id="bbbb0001")])
+    assert again == first
+    assert results[("ns", "a")].differences == []
+    assert results[("ns", "a")].rule_id == "bbbb0001"
+
+
+def test_duplicates_of_our_rule_are_removed() -> None:
+    marked = _rule("a").body("cccc0001")
+    twin = {**marked, "id": "cccc0002"}
+    new, results = edit_sets(_start(marked, THEIRS_1, twin), [Upsert(_rule("a"))])
+    assert [r["id"] for r in new[0]["rules"]] == ["cccc0001", "aaaa0001"]
+    assert results[("ns", "a")].rule_id == "cccc0001"
+
+
+def test_move_between_sets_creates_the_set_and_removes_the_emptied_one() -> None:
+    sets, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("x", set_id="old"))])
+    assert [s["id"] for s in sets] == ["start", "old"]
+    moved, results = edit_sets(sets, [Upsert(_rule("x", set_id="new"))])
+    assert [s["id"] for s in moved] == ["start", "new"]
+    assert "set" in results[("ns", "x")].differences
+
+
+def test_an_emptied_set_that_is_still_routed_to_stays() -> None:
+    sets, _ = edit_sets(
+        _start(), [Upsert(_rule("router", route_to="extra")), Upsert(_rule("x", set_id="extra"))]
+    )
+    after, _ = edit_sets(sets, [Remove(("ns", "x"))])
+    assert [s["id"] for s in after] == ["start", "extra"]
+    gone, _ = edit_sets(after, [Remove(("ns", "router"))])
+    assert [s["id"] for s in gone] == ["start"]
+
+
+def test_remove_release_and_inspect() -> None:
+    sets, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("a")), Upsert(_rule("b"))])
+    released, _ = edit_sets(sets, [Release(("ns", "a"))])
+    labels = [r["label"] for r in released[0]["rules"]]
+    assert "ns/a" in labels  # the released rule keeps its content, without the marker
+    assert sum(1 for label in labels if parse_marker(label)) == 1
+    assert THEIRS_1 in released[0]["rules"]
+    removed, _ = edit_sets(sets, [Remove(("ns", "b"))])
+    assert len(removed[0]["rules"]) == 2
+    inspected, results = edit_sets(removed, [Inspect(_rule("a", severity="info"))])
+    assert inspected == removed
+    assert results[("ns", "a")].differences == ["actions"]
+
+
+def test_a_rule_edited_by_hand_is_restored() -> None:
+    sets, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("a"))])
+    sets[0]["rules"][0]["actions"] = {"severity": "info"}
+    fixed, results = edit_sets(sets, [Upsert(_rule("a"))])
+    assert fixed[0]["rules"][0]["actions"] == {"severity": "critical"}
+    assert results[("ns", "a")].differences == ["actions"]
