@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sim_helpers import US_FULL, Receiver, run_receiver, token_headers
+from sim_helpers import US_FULL, ClientFactory, Receiver, run_receiver, token_headers
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
-
-ClientFactory = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,9 @@ ACME_GLOBAL_KEY = "RSIMFAKEACME00000000000000000001"
 ACME_EDGE = "7a1d5f3b-2c4e-4d6f-8b9a-acde00000002"
 PRIORITY_P1 = "PSLWBL8"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+"""`make_client(token=..., region="us", headers=None)` (the `make_client` fixture)."""
 
 
 def token_headers(token: str) -> dict[str, str]:

@@ -11,11 +11,11 @@ from sim_helpers import (
     US_CLIENT_SECRET,
     US_FULL,
     US_READ_ONLY,
+    ClientFactory,
     bearer_headers,
     oauth_token,
 )
 
-from conftest import ClientFactory
 from pagerduty_operator.simulator import SimulatorServer
 
 

@@ -9,11 +9,11 @@ from sim_helpers import (
     US_CLIENT_ID,
     US_CLIENT_SECRET,
     US_REFRESH_TOKEN,
+    ClientFactory,
     bearer_headers,
     oauth_token,
 )
 
-from conftest import ClientFactory
 from pagerduty_operator.simulator import SimulatorServer
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sim_helpers import US_READ_ONLY, US_USER_KEY
+from sim_helpers import US_READ_ONLY, US_USER_KEY, ClientFactory
 
-from conftest import ClientFactory
 from pagerduty_operator.simulator import SimulatorConfig
 
 
