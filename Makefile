@@ -7,6 +7,7 @@ TOOLS := $(CACHE)/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 PYTEST_ARGS ?=
+ARGS ?=
 
 .PHONY: venv binaries lint typecheck test unit demo clean
 
@@ -21,8 +22,8 @@ binaries:
 	@bash hack/build-binaries.sh >/dev/null
 
 lint: venv
-	.venv/bin/ruff check operator tests hack
-	.venv/bin/ruff format --check operator tests hack
+	.venv/bin/ruff check operator tests hack bench
+	.venv/bin/ruff format --check operator tests hack bench
 
 typecheck: venv
 	.venv/bin/mypy
@@ -34,7 +35,7 @@ unit: venv
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 demo: venv binaries
-	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) hack/demo.py
+	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) hack/demo.py $(ARGS)
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
