@@ -1,7 +1,7 @@
 """The local demo: a real control plane, the PagerDuty simulator, the operator, the examples.
 
-    make demo            # runs until Ctrl-C, prints how to use kubectl against it
-    make demo ARGS=--once  # stops once everything converged (exit 1 if it did not)
+`make demo` runs until Ctrl-C and prints how to use kubectl against it; `make demo ARGS=--once`
+stops once everything converged (exit code 1 if something did not become Ready).
 """
 
 from __future__ import annotations
@@ -80,9 +80,7 @@ def main() -> int:
         waiting = ["(not checked yet)"]
         while waiting and time.monotonic() < deadline:
             time.sleep(1)
-            waiting = [
-                w for example in args.examples for w in _not_ready(plane, f"demo-{example}")
-            ]
+            waiting = [w for example in args.examples for w in _not_ready(plane, f"demo-{example}")]
         print(plane.kubectl("get", "pagerduty", "-A").stdout)
         state = simulator.admin("GET", "state")
         subscriptions = [
