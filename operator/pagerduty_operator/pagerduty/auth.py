@@ -10,7 +10,9 @@ every caller that saw the same stale token.
 User OAuth tokens are renewed with their refresh token (PagerDuty rotates it); the new
 :class:`TokenSet` is handed to the `on_tokens_refreshed` callback so the caller can persist it.
 If that callback fails, the tokens are still used and the callback is tried again on the next
-call until it succeeds (:attr:`OAuthUserToken.persist_pending`).
+call until it succeeds (:attr:`OAuthUserToken.persist_pending`). A refresh request that may have
+reached PagerDuty without an answer is not repeated (the refresh token may be used up): the
+call fails with :class:`~pagerduty_operator.pagerduty.errors.UnreachableError`.
 
 Every secret given to or obtained by a credential is registered with the redactor.
 """
@@ -27,7 +29,7 @@ from typing import Any, ClassVar, Protocol
 
 from .clock import SYSTEM_CLOCK, Clock
 from .endpoints import Region
-from .errors import MalformedResponseError
+from .errors import AmbiguousWriteError, MalformedResponseError, UnreachableError
 from .redact import register_secret
 
 log = logging.getLogger(__name__)
@@ -371,7 +373,17 @@ class OAuthUserToken(_OAuthCredential):
         }
         if self._client_secret:
             form["client_secret"] = self._client_secret
-        data = await fetch(form, idempotent=False)
+        try:
+            data = await fetch(form, idempotent=False)
+        except AmbiguousWriteError as exc:
+            # Not the caller's write that is in doubt: its request was never sent. The refresh
+            # token may have been consumed; the next attempt will tell (invalid_grant).
+            raise UnreachableError(
+                f"token refresh got no answer ({exc.cause}); the refresh token may be used up",
+                method=exc.method,
+                path=exc.path,
+                attempts=exc.attempts,
+            ) from exc
         return TokenSet.from_response(data, now=now, previous=current)
 
     async def _after_obtain(self, tokens: TokenSet) -> None:

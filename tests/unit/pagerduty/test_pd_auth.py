@@ -10,12 +10,12 @@ import pytest
 from pd_unit_helpers import FakeClock, json_response, make_client
 
 from pagerduty_operator.pagerduty import (
-    AmbiguousWriteError,
     ApiToken,
     AuthenticationError,
     OAuthClientCredentials,
     OAuthUserToken,
     TokenSet,
+    UnreachableError,
 )
 
 CLIENT_SECRET = "unit-client-secret-5d1e"
@@ -260,10 +260,11 @@ async def test_refresh_that_may_have_happened_is_not_repeated(clock: FakeClock) 
     stored = TokenSet(access_token="pdus+_0UNIT_old", refresh_token=REFRESH_1, expires_at=0)
     cred = OAuthUserToken("cid", CLIENT_SECRET, stored, clock=clock)
     async with make_client(handler, clock=clock, credential=cred) as client:
-        with pytest.raises(AmbiguousWriteError) as info:
+        with pytest.raises(UnreachableError) as info:
             await client.get_json("/services")
     assert calls == 1
     assert info.value.path == "/oauth/token"
+    assert "may be used up" in str(info.value)
 
 
 def test_reprs_and_fingerprints_hide_secrets(clock: FakeClock) -> None:
