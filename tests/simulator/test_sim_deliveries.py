@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 
 import httpx
@@ -18,6 +19,12 @@ from sim_helpers import (
 )
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+
+
+@pytest.fixture
+def sim_config() -> SimulatorConfig:
+    """Quick retries and a short receiver timeout for this module."""
+    return SimulatorConfig(delivery_retry_delays=(0.01, 0.01), delivery_timeout_seconds=0.3)
 
 
 async def subscribe(api: httpx.AsyncClient, url: str, **kwargs: object) -> tuple[str, str]:
@@ -128,11 +135,6 @@ async def test_retries_keep_the_webhook_id(
     record = list(sim.state.deliveries.records)[-1]
     assert record.outcome == "delivered"
     assert [a.status for a in record.attempts] == [500, 429, 200]
-
-
-@pytest.fixture
-def sim_config() -> SimulatorConfig:
-    return SimulatorConfig(delivery_retry_delays=(0.01, 0.01), delivery_timeout_seconds=0.3)
 
 
 async def test_timeouts_are_retried(
@@ -246,3 +248,16 @@ async def test_retry_waits_run_on_the_simulator_clock(
     await receiver.wait_for(2)
     await sim.state.deliveries.wait_idle()
     assert record.outcome == "delivered"
+
+
+async def test_basic_auth_in_the_url_is_sent(
+    api: httpx.AsyncClient, admin: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    url = receiver.url.replace("http://", "http://hook-user:hook-pass@")
+    await subscribe(api, url)
+    fetched = (await api.get("/webhook_subscriptions")).json()["webhook_subscriptions"][0]
+    assert fetched["delivery_method"]["url"] == url
+    await trigger(admin)
+    [received] = await receiver.wait_for(1)
+    expected = "Basic " + base64.b64encode(b"hook-user:hook-pass").decode()
+    assert received.headers["Authorization"] == expected
