@@ -1,0 +1,177 @@
+"""Every request the client sends conforms to PagerDuty's official OpenAPI document.
+
+The client drives the simulator through all resource methods; each request it sent (path,
+query, headers, JSON body) is validated with openapi-core against
+`<repo>/../shared/pagerduty-api/REST/openapiv3.json` (or `$PDO_PAGERDUTY_API_DIR`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.configurations import Config
+from openapi_core.datatypes import RequestParameters
+from pd_sim_helpers import ACME_GLOBAL, CHECKOUT, DATABASE, LinkedClock
+from pydantic import SecretStr
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from pagerduty_operator.pagerduty import (
+    ApiToken,
+    ClientMetrics,
+    Endpoints,
+    LimiterRegistry,
+    PagerDutyClient,
+)
+from pagerduty_operator.pagerduty.resources import (
+    CustomHeader,
+    NewWebhookSubscription,
+    PathKind,
+    WebhookFilter,
+    WebhookSubscriptionUpdate,
+)
+from pagerduty_operator.simulator import SimulatorServer
+
+REPO = Path(__file__).resolve().parents[2]
+REST_HOST = "https://api.pagerduty.com"
+
+# Disagreements between the spec and PagerDuty's documented behaviour, each with its reason:
+KNOWN_SPEC_ARTEFACTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # `Content-Type` is listed as required on operations without a body (a generator artefact,
+        # ../shared/design/pagerduty-facts.md); the client sends it with a body, as documented.
+        r"Missing required header parameter: Content-Type",
+        # `Integration.type` and `service` are marked readOnly, yet the spec's own create examples
+        # (`events_v2_integration`, `email_integration`) send them: the type must be chosen.
+        r"at 'integration/(type|service/id|service/type)': Tried to write read-only property",
+        # Rule `id` is marked readOnly, but a PUT replaces the whole path and PagerDuty keeps the
+        # ids of the rules it is sent back (go-pagerduty/Terraform send them): without them every
+        # rule the operator does not own would get a new id.
+        r"/rules/\d+/id': Tried to write read-only property",
+    )
+)
+
+
+def _spec_path() -> Path:
+    base = os.environ.get("PDO_PAGERDUTY_API_DIR")
+    root = Path(base) if base else REPO.parent / "shared" / "pagerduty-api"
+    return root / "REST" / "openapiv3.json"
+
+
+@pytest.fixture(scope="module")
+def rest_spec() -> OpenAPI:
+    document: dict[str, Any] = json.loads(_spec_path().read_text(encoding="utf-8"))
+    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+
+
+@dataclass
+class SpecRequest:
+    host_url: str
+    path: str
+    method: str
+    parameters: RequestParameters
+    content_type: str
+    body: bytes | None
+
+
+def _as_spec_request(request: httpx.Request) -> SpecRequest:
+    return SpecRequest(
+        host_url=REST_HOST,
+        path=request.url.path,
+        method=request.method.lower(),
+        parameters=RequestParameters(
+            query=ImmutableMultiDict(list(request.url.params.multi_items())),
+            header=Headers(list(request.headers.items())),
+            cookie=ImmutableMultiDict(),
+            path={},
+        ),
+        content_type=request.headers.get("Content-Type", ""),
+        body=request.content or None,
+    )
+
+
+def _messages(error: BaseException) -> list[str]:
+    out: list[str] = []
+    cause: BaseException | None = error
+    while cause is not None:
+        for nested in getattr(cause, "schema_errors", None) or []:
+            where = "/".join(str(p) for p in getattr(nested, "absolute_path", []))
+            out.append(f"at '{where}': {getattr(nested, 'message', nested)}")
+        cause = cause.__cause__
+    return out or [str(error)]
+
+
+async def test_client_requests_match_the_official_spec(
+    sim: SimulatorServer, clock: LinkedClock, rest_spec: OpenAPI
+) -> None:
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        if not request.url.path.startswith(("/_simulator", "/oauth")):
+            sent.append(request)
+
+    http = httpx.AsyncClient(event_hooks={"request": [record]})
+    client = PagerDutyClient(
+        ApiToken("y_SIMfake_acme_FULL1"),
+        endpoints=Endpoints.single_host(sim.us_url),
+        http=http,
+        limiters=LimiterRegistry(clock=clock),
+        clock=clock,
+        metrics=ClientMetrics(),
+    )
+    async with http, client:
+        sub = await client.webhooks.create(
+            NewWebhookSubscription(
+                url="https://hooks.example/contract",
+                events=["incident.triggered"],
+                filter=WebhookFilter.service(CHECKOUT),
+                description="contract",
+                custom_headers=[CustomHeader(name="X-Key", value=SecretStr("contract-hdr"))],
+            )
+        )
+        await client.webhooks.list("service", CHECKOUT)
+        await client.webhooks.list("account")
+        await client.webhooks.get(sub.id)
+        await client.webhooks.update(
+            sub.id,
+            WebhookSubscriptionUpdate(description="x", events=["incident.resolved"], active=True),
+        )
+        await client.webhooks.enable(sub.id)
+        await client.webhooks.ping(sub.id)
+        await client.webhooks.delete(sub.id)
+        await client.services.get(CHECKOUT)
+        [s async for s in client.services.iterate(query="Check")]
+        integration = await client.integrations.create(CHECKOUT, "contract")
+        await client.integrations.get(CHECKOUT, integration.id)
+        path = await client.orchestrations.get_service_path(DATABASE)
+        await client.orchestrations.put_service_path(DATABASE, path)
+        kinds: tuple[PathKind, ...] = ("global", "router", "unrouted")
+        for kind in kinds:
+            current = await client.orchestrations.get_path(kind, ACME_GLOBAL)
+            await client.orchestrations.put_path(kind, ACME_GLOBAL, current)
+        await client.orchestrations.get_service_active(DATABASE)
+        await client.orchestrations.set_service_active(DATABASE, True)
+        [o async for o in client.orchestrations.iterate()]
+        await client.priorities.list()
+        await client.abilities.list()
+        await client.abilities.has("teams")
+        await client.users.me_or_none()
+        await client.probe(["incidents_read", "services_read", "event_orchestrations_read"])
+
+    routes = {(r.method, r.url.path) for r in sent}
+    assert len(routes) >= 20
+    violations: list[str] = []
+    for request in sent:
+        for error in rest_spec.iter_request_errors(_as_spec_request(request)):
+            for message in _messages(error):
+                if not any(known.search(message) for known in KNOWN_SPEC_ARTEFACTS):
+                    violations.append(f"{request.method} {request.url.path}: {message}")
+    assert violations == [], "\n".join(violations)
