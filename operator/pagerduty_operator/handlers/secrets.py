@@ -29,13 +29,17 @@ def _integration_secrets(spec: dict[str, Any]) -> set[str]:
     return {n for n in names if n}
 
 
-def _webhook_secrets(spec: dict[str, Any]) -> set[str]:
-    names = {
-        ((h.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name")
-        for h in spec.get("customHeaders") or []
-    }
+def _webhook_secrets(spec: dict[str, Any]) -> dict[str, str]:
+    """Secret name -> its role: `header` (a value the operator reads) or `signing` (it writes)."""
+    roles: dict[str, str] = {}
     signing = (spec.get("signingSecretRef") or {}).get("name")
-    return {n for n in names | {signing} if n}
+    if signing:
+        roles[signing] = "signing"
+    for header in spec.get("customHeaders") or []:
+        name = ((header.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name")
+        if name:
+            roles[name] = "header"
+    return roles
 
 
 def register(registry: kopf.OperatorRegistry) -> None:
@@ -52,8 +56,11 @@ def register(registry: kopf.OperatorRegistry) -> None:
     @kopf.index(GROUP, VERSION, "pagerdutywebhooks", id="webhooks_by_secret", registry=registry)
     def webhooks_by_secret(
         namespace: str | None, name: str, spec: kopf.Spec, **_: Any
-    ) -> dict[tuple[str | None, str], str]:
-        return {(namespace, secret): name for secret in _webhook_secrets(dict(spec))}
+    ) -> dict[tuple[str | None, str], tuple[str, str]]:
+        return {
+            (namespace, secret): (name, role)
+            for secret, role in _webhook_secrets(dict(spec)).items()
+        }
 
     @kopf.on.event("", "v1", "secrets", registry=registry)
     async def secret_changed(
@@ -68,9 +75,11 @@ def register(registry: kopf.OperatorRegistry) -> None:
         ctx = context_of(memo)
         key = (namespace, name)
         integrations: kopf.Index[tuple[str | None, str], str] = kwargs["integrations_by_secret"]
-        webhooks: kopf.Index[tuple[str | None, str], str] = kwargs["webhooks_by_secret"]
+        webhooks: kopf.Index[tuple[str | None, str], tuple[str, str]] = kwargs["webhooks_by_secret"]
         for integration in set(integrations.get(key, [])):
             ctx.clients.invalidate(namespace, integration)
             await ctx.kick("pagerdutyintegrations", namespace, integration)
-        for webhook in set(webhooks.get(key, [])):
-            await ctx.kick("pagerdutywebhooks", namespace, webhook)
+        for webhook, role in set(webhooks.get(key, [])):
+            # The operator writes signing Secrets itself: only their loss needs a reconcile.
+            if role == "header" or type == "DELETED":
+                await ctx.kick("pagerdutywebhooks", namespace, webhook)
