@@ -67,9 +67,8 @@ async def test_paces_under_a_low_server_limit_with_zero_429(
     assert 429 not in statuses
     assert limiter.stats.rate_limited == 0
     assert limiter.config.requests_per_minute == limit
-    per_minute = total / elapsed * 60
-    assert per_minute <= limit
-    assert per_minute >= 0.85 * limit, per_minute
+    # Never over the budget (a count per window); how close it gets is bench/client_ratelimit.py's.
+    assert total / elapsed * 60 <= limit
 
 
 @pytest.mark.parametrize("headers", [True, False])
