@@ -294,6 +294,19 @@ def _signing_secret_held(run: _Run, spec: WebhookSpec, subscription_id: str) -> 
     )
 
 
+def _adopted_without_secret(run: _Run, actual: WebhookSubscription) -> bool:
+    """Whether `actual` was adopted earlier without a signing secret (status says so).
+
+    Adoption writes the marker into the description, so a marked subscription whose secret the
+    operator does not hold is either one it adopted (keep it, `NotHeld`) or one it created and
+    whose secret got lost, e.g. a crash before the Secret write (replace it to get one).
+    """
+    previous = run.previous
+    kept = {c.get("type"): c for c in previous.get("conditions") or []}
+    signing = kept.get("SigningSecretAvailable") or {}
+    return previous.get("subscriptionId") == actual.id and signing.get("reason") == "NotHeld"
+
+
 async def _converge(
     run: _Run,
     spec: WebhookSpec,
@@ -310,7 +323,7 @@ async def _converge(
             reasons.append("customHeaders values")
     elif spec.rotate_signing_secret:
         reasons.append("rotateSigningSecret")
-    elif marker_of(actual) is not None:
+    elif marker_of(actual) is not None and not _adopted_without_secret(run, actual):
         reasons.append("signing secret lost")
     if reasons:
         old_id = actual.id
