@@ -3,15 +3,17 @@
 PagerDuty's PUT replaces a whole path, so every change to one path goes through one worker: it
 waits a moment to gather the changes that arrive together, reads the path once, applies them all
 (`edit_sets`), writes once if anything changed, and answers every caller. N rule changes arriving
-together cost one GET and one PUT instead of N of each.
+together cost one GET and one PUT instead of N of each. A PUT PagerDuty refuses as invalid is
+retried in halves, so one bad rule fails alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
-from pagerduty_operator.pagerduty import PagerDutyClient
+from pagerduty_operator.pagerduty import InvalidInputError, PagerDutyClient
 from pagerduty_operator.pagerduty.resources.orchestrations import (
     OrchestrationPath,
     OrchestrationWarning,
@@ -87,33 +89,59 @@ class _PathWorker:
             try:
                 outcomes = await self._apply([p.change for p in batch.values()])
             except Exception as error:  # every caller of the batch sees the failure
-                for entry in batch.values():
-                    for future in entry.futures:
-                        if not future.done():
-                            future.set_exception(error)
-                continue
+                outcomes = dict.fromkeys(batch, error)
             for owner, entry in batch.items():
+                outcome = outcomes[owner]
                 for future in entry.futures:
-                    if not future.done():
-                        future.set_result(outcomes[owner])
+                    if future.done():
+                        continue
+                    if isinstance(outcome, Exception):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
 
-    async def _apply(self, changes: list[Change]) -> dict[Owner, Applied]:
-        orchestrations = self.client.orchestrations
+    async def _apply(self, changes: list[Change]) -> dict[Owner, Applied | Exception]:
         self.stats.gets += 1
-        path = await orchestrations.get_path(self.ref.kind, self.ref.id)
+        path = await self.client.orchestrations.get_path(self.ref.kind, self.ref.id)
+        outcomes: dict[Owner, Applied | Exception] = {}
         sets = [dict(s) for s in path.get("sets", [])]
+        await self._write(path, sets, changes, outcomes)
+        return outcomes
+
+    async def _write(
+        self,
+        path: OrchestrationPath,
+        sets: list[dict[str, Any]],
+        changes: list[Change],
+        outcomes: dict[Owner, Applied | Exception],
+    ) -> list[dict[str, Any]]:
+        """Apply `changes` to `sets` with at most one PUT; return the sets PagerDuty now holds.
+
+        When PagerDuty refuses the PUT as invalid, the changes are split in halves and tried
+        again, so a rule PagerDuty refuses fails alone instead of holding back every other rule
+        of the batch (and of every later batch it joins).
+        """
+        orchestrations = self.client.orchestrations
         new_sets, results = edit_sets(sets, changes, path.get("catch_all"))
         writes = [c for c in changes if not isinstance(c, Inspect)]
         if not writes or new_sets == sets:
-            return {owner: Applied(result, wrote=False) for owner, result in results.items()}
+            outcomes.update({o: Applied(r, wrote=False) for o, r in results.items()})
+            return sets
         updated: OrchestrationPath = {"sets": new_sets}  # type: ignore[typeddict-item]
         if "catch_all" in path:
             updated["catch_all"] = path["catch_all"]
         self.stats.puts += 1
-        response = await orchestrations.put_path(self.ref.kind, self.ref.id, updated)
+        try:
+            response = await orchestrations.put_path(self.ref.kind, self.ref.id, updated)
+        except InvalidInputError as error:
+            if len(changes) == 1:
+                outcomes[changes[0].owner] = error
+                return sets
+            half = len(changes) // 2
+            sets = await self._write(path, sets, changes[:half], outcomes)
+            return await self._write(path, sets, changes[half:], outcomes)
         stored = [dict(s) for s in response.path.get("sets", new_sets)]
         placed = locate_results(stored, list(results))
-        applied = {}
         for owner, result in results.items():
             where = placed[owner]
             if where.found:
@@ -127,8 +155,8 @@ class _PathWorker:
                 for w in response.warnings
                 if not w.get("rule_id") or w.get("rule_id") == result.rule_id
             ]
-            applied[owner] = Applied(result, wrote=True, warnings=mine)
-        return applied
+            outcomes[owner] = Applied(result, wrote=True, warnings=mine)
+        return stored
 
 
 class PathCoordinator:

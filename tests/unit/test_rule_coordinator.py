@@ -1,0 +1,176 @@
+"""The per-path coordinator: one GET and one PUT per batch, and a refused rule fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from pagerduty_operator.models.incident_rule import IncidentRuleSpec
+from pagerduty_operator.pagerduty import InvalidInputError, PagerDutyClient, ServerError
+from pagerduty_operator.pagerduty.resources.orchestrations import PathUpdate
+from pagerduty_operator.reconcile.rule_coordinator import Applied, PathCoordinator, PathRef
+from pagerduty_operator.reconcile.rule_desired import DesiredRule, parse_marker
+from pagerduty_operator.reconcile.rule_path_edit import Change, Inspect, Upsert
+
+KNOWN_POLICIES = {"PEP0001"}
+REF = PathRef("service", "PSVC001")
+
+
+class FakeOrchestrations:
+    """A path store that validates like PagerDuty: an unknown escalation policy is a 400."""
+
+    def __init__(self, sets: list[dict[str, Any]] | None = None) -> None:
+        self.sets = sets or [{"id": "start", "rules": []}]
+        self.gets = 0
+        self.puts = 0
+        self.refused = 0
+        self.fail_get: Exception | None = None
+        self._ids = (f"r{i:07d}" for i in itertools.count())
+
+    async def get_path(self, kind: str, parent_id: str) -> dict[str, Any]:
+        self.gets += 1
+        await asyncio.sleep(0)
+        if self.fail_get is not None:
+            raise self.fail_get
+        return {"sets": copy.deepcopy(self.sets), "catch_all": {"actions": {}}}
+
+    async def put_path(self, kind: str, parent_id: str, path: dict[str, Any]) -> PathUpdate:
+        self.puts += 1
+        await asyncio.sleep(0)
+        sets = copy.deepcopy(path["sets"])
+        for rule_set in sets:
+            for rule in rule_set["rules"]:
+                policy = rule.get("actions", {}).get("escalation_policy")
+                if policy is not None and policy not in KNOWN_POLICIES:
+                    self.refused += 1
+                    raise InvalidInputError(
+                        "Invalid Input Provided",
+                        status=400,
+                        code=2001,
+                        method="PUT",
+                        path="/event_orchestrations/services/{id}",
+                        errors=["escalation_policy must be the id of an escalation policy"],
+                    )
+        for rule_set in sets:
+            for rule in rule_set["rules"]:
+                rule.setdefault("id", next(self._ids))
+        self.sets = sets
+        return PathUpdate(path=cast(Any, {"sets": copy.deepcopy(sets)}), warnings=[])
+
+
+def _client(orchestrations: FakeOrchestrations) -> PagerDutyClient:
+    fake = SimpleNamespace(
+        orchestrations=orchestrations,
+        endpoints=SimpleNamespace(rest_url="http://pagerduty.invalid"),
+        credential=SimpleNamespace(fingerprint="fingerprint-1"),
+    )
+    return cast(PagerDutyClient, fake)
+
+
+def _rule(name: str, order: int = 0, **actions: Any) -> DesiredRule:
+    spec = IncidentRuleSpec.model_validate(
+        {
+            "integrationRef": {"name": "i"},
+            "order": order,
+            "actions": actions or {"severity": "info"},
+        }
+    )
+    return DesiredRule.build(spec, ("ns", name), None)
+
+
+async def _submit_all(
+    coordinator: PathCoordinator, client: PagerDutyClient, changes: list[Change]
+) -> list[Applied | BaseException]:
+    return list(
+        await asyncio.gather(
+            *(coordinator.submit(client, REF, c) for c in changes), return_exceptions=True
+        )
+    )
+
+
+async def test_changes_arriving_together_cost_one_get_and_one_put() -> None:
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    outcomes = await _submit_all(
+        coordinator, client, [Upsert(_rule(f"r{i}", order=-i)) for i in range(20)]
+    )
+    assert (store.gets, store.puts) == (1, 1)
+    assert all(isinstance(o, Applied) and o.wrote for o in outcomes)
+    applied = cast(list[Applied], outcomes)
+    # r19 has the lowest order: first; every result points at the rule PagerDuty stored.
+    assert applied[19].result.position == 0
+    stored_ids = [r["id"] for r in store.sets[0]["rules"]]
+    assert sorted(a.result.rule_id or "" for a in applied) == sorted(stored_ids)
+
+
+async def test_a_rule_pagerduty_refuses_fails_alone() -> None:
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    changes: list[Change] = [Upsert(_rule(f"good{i}", order=i)) for i in range(7)]
+    changes.insert(3, Upsert(_rule("bad", escalation_policy="PNOSUCH")))
+    outcomes = await _submit_all(coordinator, client, changes)
+    assert isinstance(outcomes[3], InvalidInputError)
+    assert all(isinstance(o, Applied) for i, o in enumerate(outcomes) if i != 3)
+    names = [parse_marker(r["label"]) for r in store.sets[0]["rules"]]
+    assert [n[0][1] for n in names if n] == [f"good{i}" for i in range(7)]
+    assert store.gets == 1
+    assert store.puts <= 1 + 2 * 3  # halving 8 changes: at most two PUTs per level
+
+
+async def test_the_same_bad_rule_in_every_batch_never_blocks_the_others() -> None:
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    bad = Upsert(_rule("bad", escalation_policy="PNOSUCH"))
+    for round_ in range(3):
+        outcomes = await _submit_all(coordinator, client, [bad, Upsert(_rule(f"g{round_}"))])
+        assert isinstance(outcomes[0], InvalidInputError)
+        assert isinstance(outcomes[1], Applied)
+    assert len(store.sets[0]["rules"]) == 3
+
+
+async def test_only_inspections_never_put() -> None:
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    await _submit_all(coordinator, client, [Upsert(_rule("a"))])
+    outcomes = await _submit_all(
+        coordinator, client, [Inspect(_rule("a", severity="critical")), Inspect(_rule("b"))]
+    )
+    assert store.puts == 1
+    first, second = cast(list[Applied], outcomes)
+    assert (first.wrote, first.result.differences) == (False, ["actions"])
+    assert (second.wrote, second.result.found) == (False, False)
+
+
+async def test_a_failed_read_fails_every_caller_of_the_batch() -> None:
+    store = FakeOrchestrations()
+    store.fail_get = ServerError("unavailable", status=503)
+    client = _client(store)
+    coordinator = PathCoordinator()
+    outcomes = await _submit_all(coordinator, client, [Upsert(_rule("a")), Upsert(_rule("b"))])
+    assert all(isinstance(o, ServerError) for o in outcomes)
+    assert store.puts == 0
+    store.fail_get = None
+    again = await coordinator.submit(client, REF, Upsert(_rule("a")))
+    assert again.wrote
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+async def test_unchanged_rules_cost_a_get_and_no_put(count: int) -> None:
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    changes: list[Change] = [Upsert(_rule(f"r{i}")) for i in range(count)]
+    await _submit_all(coordinator, client, changes)
+    puts = store.puts
+    outcomes = await _submit_all(coordinator, client, changes)
+    assert store.puts == puts
+    assert all(isinstance(o, Applied) and not o.wrote for o in outcomes)
