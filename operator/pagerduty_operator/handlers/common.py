@@ -1,19 +1,54 @@
-"""What every kind's handlers share: serialised reconciles, status writes, metrics, events."""
+"""What every kind's handlers share: triggers, serialised reconciles, status writes, metrics.
+
+Each kind supplies a `KindHandlers`: its level-based reconcile and its finalizer. `register_kind`
+turns every kopf trigger (create, update, resume, the resync timer) into that one reconcile, and
+`reconcile_by_name` runs it for kicks from outside kopf (a changed Secret, a recovered
+integration).
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, cast
 
 import kopf
 
+from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.pagerduty import PagerDutyError
+from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 from pagerduty_operator.reconcile.context import EventType, ReconcileContext
-from pagerduty_operator.runtime.metrics import RECONCILE_SECONDS, RECONCILES
+from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.runtime.config import OperatorConfig
+from pagerduty_operator.runtime.metrics import (
+    CHANGES,
+    DRIFT_CORRECTIONS,
+    RECONCILE_SECONDS,
+    RECONCILES,
+)
 
 StatusResult = tuple[dict[str, Any], float | None]
 Reconciler = Callable[[ReconcileContext, dict[str, Any]], Awaitable[StatusResult]]
+Finalizer = Callable[[ReconcileContext, dict[str, Any]], Awaitable[None]]
+
+TRIGGER: ContextVar[str] = ContextVar("pagerduty_operator_trigger", default="change")
+CHANGE_REASONS = frozenset(
+    {"Created", "Updated", "Replaced", "Deleted", "DeletedDuplicate", "Enabled", "Activated"}
+)
+
+
+@dataclass(frozen=True)
+class KindHandlers:
+    """One kind's reconcile and finalizer, as kopf-free functions."""
+
+    kind: str
+    plural: str
+    reconcile: Reconciler
+    finalize: Finalizer
 
 
 def plain(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,9 +64,23 @@ def context_of(memo: Mapping[str, Any]) -> ReconcileContext:
     return ctx
 
 
+@contextmanager
+def triggered_by(trigger: str) -> Iterator[None]:
+    token = TRIGGER.set(trigger)
+    try:
+        yield
+    finally:
+        TRIGGER.reset(token)
+
+
 def post_kopf_event(body: dict[str, Any], type_: EventType, reason: str, message: str) -> None:
-    """The `EventSink` of the running operator: kopf posts it as a Kubernetes Event."""
+    """The `EventSink` of the running operator: a Kubernetes Event, and the change metrics."""
     kopf.event(cast(kopf.Body, body), type=type_, reason=reason, message=message)
+    if type_ == "Normal" and reason in CHANGE_REASONS:
+        kind = str(body.get("kind") or "")
+        CHANGES.labels(kind, reason).inc()
+        if TRIGGER.get() == "resync":
+            DRIFT_CORRECTIONS.labels(kind).inc()
 
 
 def _ready(status: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -70,3 +119,60 @@ async def reconcile_and_report(
         raise kopf.TemporaryError(str(after.get("message")), delay=retry_after)
     RECONCILES.labels(kind, result).inc()
     return status
+
+
+async def reconcile_by_name(
+    ctx: ReconcileContext, handlers: KindHandlers, namespace: str, name: str
+) -> None:
+    """Reconcile an object outside kopf's triggers (a kick)."""
+    body = await ctx.kube.get_object(handlers.plural, namespace, name)
+    if body is not None:
+        with triggered_by("kick"):
+            await reconcile_and_report(
+                handlers.kind, handlers.plural, ctx, body, handlers.reconcile
+            )
+
+
+def register_kind(
+    registry: kopf.OperatorRegistry, config: OperatorConfig, handlers: KindHandlers
+) -> None:
+    """Attach one kind's triggers, resync timer and finalizer to `registry`."""
+    kind, plural = handlers.kind, handlers.plural
+
+    @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    @kopf.on.create(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    @kopf.on.update(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    async def changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        with triggered_by("change"):
+            await reconcile_and_report(
+                kind, plural, context_of(memo), plain(body), handlers.reconcile
+            )
+
+    # The first resync waits a whole interval: create/resume already reconciled the object.
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        plural,
+        interval=config.resync_seconds,
+        initial_delay=config.resync_seconds,
+        id="resync",
+        registry=registry,
+    )
+    async def resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        with triggered_by("resync"):
+            await reconcile_and_report(
+                kind, plural, context_of(memo), plain(body), handlers.reconcile
+            )
+
+    @kopf.on.delete(GROUP, VERSION, plural, id="cleanup", registry=registry)
+    async def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        ctx = context_of(memo)
+        plain_body = plain(body)
+        uid = plain_body["metadata"]["uid"]
+        try:
+            async with ctx.lock_for(uid):
+                await handlers.finalize(ctx, plain_body)
+        except (PagerDutyError, IntegrationUnavailable) as error:
+            failure = describe_failure(error)
+            raise kopf.TemporaryError(failure.message, delay=failure.retry_after or 30) from None
+        ctx.forget(uid)

@@ -1,4 +1,4 @@
-"""kopf triggers for PagerDutyIntegration, and the kicks that tell its dependents."""
+"""PagerDutyIntegration: kopf triggers, and the kicks that tell its dependents."""
 
 from __future__ import annotations
 
@@ -6,27 +6,12 @@ from typing import Any
 
 import kopf
 
-from pagerduty_operator.handlers.common import context_of, plain, reconcile_and_report
-from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.handlers.common import KindHandlers, register_kind
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.integration import PLURAL, reconcile_integration
 from pagerduty_operator.runtime.config import OperatorConfig
 
-KIND = "PagerDutyIntegration"
 DEPENDENT_PLURALS = ("pagerdutywebhooks", "pagerdutyincidentrules")
-
-
-async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    meta = body["metadata"]
-    before = ctx.clients.cached(meta["namespace"], meta["name"])
-    before_digest = before.digest if before is not None else None
-    was_ready = _is_ready(body.get("status") or {})
-    outcome = await reconcile_integration(ctx, body)
-    after = ctx.clients.cached(meta["namespace"], meta["name"])
-    rotated = after is not None and before_digest is not None and after.digest != before_digest
-    if outcome.ready and (not was_ready or rotated):
-        await kick_dependents(ctx, meta["namespace"], meta["name"])
-    return outcome.status, outcome.retry_after
 
 
 def _is_ready(status: dict[str, Any]) -> bool:
@@ -34,6 +19,21 @@ def _is_ready(status: dict[str, Any]) -> bool:
         c.get("type") == "Ready" and c.get("status") == "True"
         for c in status.get("conditions") or []
     )
+
+
+async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    meta = body["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    ctx.clients.invalidate(namespace, name)  # always re-read the Secrets of the integration
+    before = ctx.clients.cached(namespace, name)
+    before_digest = before.digest if before is not None else None
+    was_ready = _is_ready(body.get("status") or {})
+    outcome = await reconcile_integration(ctx, body)
+    after = ctx.clients.cached(namespace, name)
+    rotated = after is not None and before_digest is not None and after.digest != before_digest
+    if outcome.ready and (not was_ready or rotated):
+        await kick_dependents(ctx, namespace, name)
+    return outcome.status, outcome.retry_after
 
 
 async def dependents(ctx: ReconcileContext, namespace: str, name: str) -> list[tuple[str, str]]:
@@ -52,43 +52,20 @@ async def kick_dependents(ctx: ReconcileContext, namespace: str, name: str) -> N
         await ctx.kick(plural, namespace, dependent)
 
 
-async def reconcile_integration_by_name(ctx: ReconcileContext, namespace: str, name: str) -> None:
-    """Reconcile an integration outside kopf's triggers (a kick from a changed Secret)."""
-    ctx.clients.invalidate(namespace, name)
-    body = await ctx.kube.get_object(PLURAL, namespace, name)
-    if body is not None:
-        await reconcile_and_report(KIND, PLURAL, ctx, body, _reconcile)
+async def _finalize(ctx: ReconcileContext, body: dict[str, Any]) -> None:
+    # Dependents need this integration's credentials to clean up after themselves in
+    # PagerDuty, so it stays until they are gone.
+    meta = body["metadata"]
+    users = await dependents(ctx, meta["namespace"], meta["name"])
+    if users:
+        listed = ", ".join(f"{p}/{n}" for p, n in users[:5])
+        raise kopf.TemporaryError(
+            f"waiting for {len(users)} resources that use this integration: {listed}", delay=10
+        )
+
+
+HANDLERS = KindHandlers("PagerDutyIntegration", PLURAL, _reconcile, _finalize)
 
 
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
-    """Attach the integration handlers to `registry`."""
-
-    @kopf.on.resume(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    async def integration_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        ctx = context_of(memo)
-        ctx.clients.invalidate(body.metadata.namespace or "", body.metadata.name or "")
-        await reconcile_and_report(KIND, PLURAL, ctx, plain(body), _reconcile)
-
-    @kopf.timer(
-        GROUP, VERSION, PLURAL, interval=config.resync_seconds, id="resync", registry=registry
-    )
-    async def integration_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        ctx = context_of(memo)
-        ctx.clients.invalidate(body.metadata.namespace or "", body.metadata.name or "")
-        await reconcile_and_report(KIND, PLURAL, ctx, plain(body), _reconcile)
-
-    @kopf.on.delete(GROUP, VERSION, PLURAL, id="cleanup", registry=registry)
-    async def integration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        # Dependents need this integration's credentials to clean up after themselves in
-        # PagerDuty, so it stays until they are gone.
-        ctx = context_of(memo)
-        namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-        users = await dependents(ctx, namespace, name)
-        if users:
-            listed = ", ".join(f"{p}/{n}" for p, n in users[:5])
-            raise kopf.TemporaryError(
-                f"waiting for {len(users)} resources that use this integration: {listed}",
-                delay=10,
-            )
+    register_kind(registry, config, HANDLERS)

@@ -1,4 +1,4 @@
-"""kopf triggers for PagerDutyWebhook: every one runs the same level-based reconcile."""
+"""PagerDutyWebhook: kopf triggers for the level-based webhook reconcile."""
 
 from __future__ import annotations
 
@@ -6,16 +6,10 @@ from typing import Any
 
 import kopf
 
-from pagerduty_operator.handlers.common import context_of, plain, reconcile_and_report
-from pagerduty_operator.models.resources import GROUP, VERSION
-from pagerduty_operator.pagerduty import PagerDutyError
-from pagerduty_operator.reconcile.clients import IntegrationUnavailable
+from pagerduty_operator.handlers.common import KindHandlers, register_kind
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.webhook import PLURAL, finalize_webhook, reconcile_webhook
 from pagerduty_operator.runtime.config import OperatorConfig
-
-KIND = "PagerDutyWebhook"
 
 
 async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -23,36 +17,8 @@ async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[
     return outcome.status, outcome.retry_after
 
 
-async def reconcile_webhook_by_name(ctx: ReconcileContext, namespace: str, name: str) -> None:
-    """Reconcile a webhook outside kopf's triggers (a kick from a Secret or an integration)."""
-    body = await ctx.kube.get_object(PLURAL, namespace, name)
-    if body is not None:
-        await reconcile_and_report(KIND, PLURAL, ctx, body, _reconcile)
+HANDLERS = KindHandlers("PagerDutyWebhook", PLURAL, _reconcile, finalize_webhook)
 
 
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
-    """Attach the webhook handlers to `registry`."""
-
-    @kopf.on.resume(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile", registry=registry)
-    async def webhook_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
-
-    @kopf.timer(
-        GROUP, VERSION, PLURAL, interval=config.resync_seconds, id="resync", registry=registry
-    )
-    async def webhook_resync(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        await reconcile_and_report(KIND, PLURAL, context_of(memo), plain(body), _reconcile)
-
-    @kopf.on.delete(GROUP, VERSION, PLURAL, id="cleanup", registry=registry)
-    async def webhook_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        ctx = context_of(memo)
-        plain_body = plain(body)
-        try:
-            async with ctx.lock_for(plain_body["metadata"]["uid"]):
-                await finalize_webhook(ctx, plain_body)
-        except (PagerDutyError, IntegrationUnavailable) as error:
-            failure = describe_failure(error)
-            raise kopf.TemporaryError(failure.message, delay=failure.retry_after or 30) from None
-        ctx.forget(plain_body["metadata"]["uid"])
+    register_kind(registry, config, HANDLERS)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 import kopf
 
+from pagerduty_operator.handlers.common import KindHandlers, reconcile_by_name
 from pagerduty_operator.reconcile.context import ReconcileContext
 
 log = logging.getLogger(__name__)
-
-ByName = Callable[[ReconcileContext, str, str], Awaitable[None]]
 
 
 class Kicker:
     """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object."""
 
-    def __init__(self, dispatch: dict[str, ByName]) -> None:
+    def __init__(self, dispatch: dict[str, KindHandlers]) -> None:
         self._dispatch = dispatch
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self.ctx: ReconcileContext | None = None
@@ -36,7 +34,7 @@ class Kicker:
         if self.ctx is None:  # pragma: no cover - wiring error
             return
         try:
-            await self._dispatch[plural](self.ctx, namespace, name)
+            await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
         except kopf.TemporaryError:
             pass  # status already says what is wrong; kopf's own retries and the timer go on
         except Exception:

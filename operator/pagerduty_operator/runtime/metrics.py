@@ -30,6 +30,12 @@ CHANGES = Counter(
     ["kind", "action"],
     registry=REGISTRY,
 )
+DRIFT_CORRECTIONS = Counter(
+    "pagerduty_operator_drift_corrections",
+    "Changes made in PagerDuty by a periodic resync (PagerDuty had drifted from the spec).",
+    ["kind"],
+    registry=REGISTRY,
+)
 
 
 class PagerDutyClientCollector(Collector):

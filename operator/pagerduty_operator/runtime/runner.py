@@ -9,11 +9,8 @@ import kopf
 from kubernetes import client
 from kubernetes import config as kube_config
 
-from pagerduty_operator.handlers import register_all
+from pagerduty_operator.handlers import incident_rule, integration, register_all, webhook
 from pagerduty_operator.handlers.common import post_kopf_event
-from pagerduty_operator.handlers.incident_rule import reconcile_incident_rule_by_name
-from pagerduty_operator.handlers.integration import reconcile_integration_by_name
-from pagerduty_operator.handlers.webhook import reconcile_webhook_by_name
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.pagerduty import install_redaction
 from pagerduty_operator.reconcile.clients import ClientRegistry
@@ -54,11 +51,7 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
     """The long-lived services every reconcile uses."""
     kube = Kube(api_client)
     kicker = Kicker(
-        {
-            "pagerdutyintegrations": reconcile_integration_by_name,
-            "pagerdutywebhooks": reconcile_webhook_by_name,
-            "pagerdutyincidentrules": reconcile_incident_rule_by_name,
-        }
+        {kind.HANDLERS.plural: kind.HANDLERS for kind in (integration, webhook, incident_rule)}
     )
     ctx = ReconcileContext(
         kube=kube,
