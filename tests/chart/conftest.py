@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from chart_helpers import VALUES_DIR, Helm, helm_binary
+
+from pagerduty_operator.devenv import ControlPlane
+from pagerduty_operator.devenv.stack import SimulatorProcess
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +23,22 @@ VALUE_SETS: dict[str, list[Path]] = {
     "namespaced": [VALUES_DIR / "namespaced.yaml"],
     "full": [VALUES_DIR / "full.yaml"],
 }
+
+
+@pytest.fixture(scope="session")
+def servicemonitor_crd(control_plane: ControlPlane) -> str:
+    """A stand-in ServiceMonitor CRD (tests/chart/fixtures): another project's custom kind."""
+    path = Path(__file__).resolve().parent / "fixtures" / "servicemonitor-crd.yaml"
+    control_plane.kubectl("apply", "--server-side", "--field-manager=pdo-tests", "-f", str(path))
+    name = "servicemonitors.monitoring.coreos.com"
+    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+    return name
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    """A PagerDuty simulator of the test's own, with the default seed."""
+    process = SimulatorProcess(tmp_path)
+    process.start()
+    yield process
+    process.stop()
