@@ -1,0 +1,140 @@
+"""Session fixtures of the operator's end-to-end tests: one simulator, one shared operator.
+
+The shared operator watches the namespaces `pdo-*` with a short resync interval; each test gets a
+`tenant` there. Crash tests use `isolated_tenant`: a namespace `pdk-*` and an operator process of
+their own that they may kill and restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+from operator_harness import (
+    CONVERGE_SECONDS,
+    INTEGRATIONS,
+    ISOLATED_PREFIX,
+    RESYNC_SECONDS,
+    SHARED_PREFIX,
+    WEBHOOKS,
+    Cluster,
+    SecretLedger,
+    Sim,
+    Tenant,
+    new_tenant,
+    wait_for,
+)
+
+from pagerduty_operator.devenv import ControlPlane, Kubectl
+from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+
+
+@pytest.fixture(scope="session")
+def secret_ledger() -> SecretLedger:
+    return SecretLedger()
+
+
+@pytest.fixture(scope="session")
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("operator-stack")
+
+
+@pytest.fixture(scope="session")
+def sim(stack_dir: Path, secret_ledger: SecretLedger) -> Iterator[Sim]:
+    process = SimulatorProcess(stack_dir)
+    process.start()
+    try:
+        # Deliveries retry quickly so that none lingers across tests.
+        process.admin("PUT", "config", json={"delivery_retry_delays": [0.2]})
+        simulator = Sim(process, secret_ledger)
+        simulator.state()  # the seeded credentials go into the ledger
+        yield simulator
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(kubectl: Kubectl, k8s_api: client.ApiClient) -> Cluster:
+    return Cluster(kubectl, k8s_api)
+
+
+@pytest.fixture(scope="session")
+def shared_operator(
+    control_plane: ControlPlane, crds: list[str], sim: Sim, stack_dir: Path
+) -> Iterator[OperatorProcess]:
+    operator = OperatorProcess(
+        stack_dir,
+        control_plane.kubeconfig,
+        sim.process,
+        namespaces=[f"{SHARED_PREFIX}*"],
+        resync_seconds=RESYNC_SECONDS,
+        name="operator-shared",
+    )
+    operator.start()
+    yield operator
+    operator.stop()
+
+
+def _cleanup(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
+    """Delete the tenant's custom resources (finalizers run) and then its namespace."""
+    for plural in (WEBHOOKS, INTEGRATIONS):
+        for obj in cluster.list(plural, tenant.namespace):
+            if not obj["metadata"].get("deletionTimestamp"):
+                cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])
+    wait_for(
+        lambda: (
+            not cluster.list(WEBHOOKS, tenant.namespace)
+            and not cluster.list(INTEGRATIONS, tenant.namespace)
+        ),
+        what=f"the custom resources of {tenant.namespace} to be finalized",
+        timeout=timeout,
+    )
+    cluster.kubectl("delete", "namespace", tenant.namespace, "--wait=false")
+
+
+@pytest.fixture
+def tenant(
+    shared_operator: OperatorProcess,
+    cluster: Cluster,
+    sim: Sim,
+    secret_ledger: SecretLedger,
+    request: pytest.FixtureRequest,
+) -> Iterator[Tenant]:
+    """A namespace the shared operator watches, with an API key, a service and a team."""
+    tenant = new_tenant(cluster, sim, secret_ledger, SHARED_PREFIX, request.node.name)
+    yield tenant
+    sim.clear_faults()
+    _cleanup(cluster, tenant, CONVERGE_SECONDS)
+
+
+@pytest.fixture
+def isolated_tenant(
+    control_plane: ControlPlane,
+    crds: list[str],
+    cluster: Cluster,
+    sim: Sim,
+    secret_ledger: SecretLedger,
+    stack_dir: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Tenant, OperatorProcess]]:
+    """A namespace with an operator of its own (not the shared one), to kill and restart."""
+    tenant = new_tenant(cluster, sim, secret_ledger, ISOLATED_PREFIX, request.node.name)
+    operator = OperatorProcess(
+        stack_dir,
+        control_plane.kubeconfig,
+        sim.process,
+        namespaces=[tenant.namespace],
+        resync_seconds=RESYNC_SECONDS,
+        name=f"operator-{tenant.namespace}",
+    )
+    operator.start()
+    yield tenant, operator
+    sim.clear_faults()
+    if operator.process.poll() is not None:
+        operator.restart()
+    try:
+        _cleanup(cluster, tenant, CONVERGE_SECONDS)
+    finally:
+        operator.stop()

@@ -1,0 +1,369 @@
+"""Helpers of the operator's end-to-end tests: the simulator, the cluster, tenants, waiting.
+
+The tests run the real operator process against a real kube-apiserver and the PagerDuty simulator
+over HTTP. A *tenant* is one test's corner of both: a namespace, an API key of its own (so the
+simulator's request log tells its calls apart), and a service and a team of its own (so the
+simulator's limit of 10 subscriptions per service or team never bites across tests).
+
+The simulator side lives in `operator_sim`, the webhook receiver in `operator_receiver`.
+Secret values never reach assertion messages or test output: helpers compare them and report
+labels ("signing secret of PXXXXXX"), never values.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from operator_sim import ACCOUNT, PERSON_TOKEN, SecretLedger, Sim, Subscription
+
+from pagerduty_operator.devenv import Kubectl
+
+__all__ = ["ACCOUNT", "PERSON_TOKEN", "SecretLedger", "Sim", "Subscription"]
+
+T = TypeVar("T")
+
+GROUP = "pagerduty.ops.dev"
+VERSION = "v1alpha1"
+WEBHOOKS = "pagerdutywebhooks"
+INTEGRATIONS = "pagerdutyintegrations"
+RESYNC_SECONDS = 5.0
+"""The shared operator's resync interval: drift tests wait a few of these."""
+CONVERGE_SECONDS = 60.0
+"""Upper bound for anything the operator does in reaction to a change."""
+DRIFT_SECONDS = 6 * RESYNC_SECONDS + 10
+"""Upper bound for a correction that only the resync timer notices."""
+SHARED_PREFIX = "pdo-"
+"""Namespaces the shared operator watches (a glob `pdo-*`)."""
+ISOLATED_PREFIX = "pdk-"
+"""Namespaces of tests that run an operator of their own (crash tests)."""
+
+
+class TimedOut(AssertionError):
+    """A bounded wait ended without the expected state."""
+
+
+def wait_for(
+    check: Callable[[], T | None],
+    *,
+    what: str,
+    timeout: float = CONVERGE_SECONDS,
+    interval: float = 0.25,
+    describe: Callable[[], str] | None = None,
+) -> T:
+    """Poll `check` until it returns a truthy value (returned); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            detail = f"; last seen: {describe()}" if describe is not None else ""
+            raise TimedOut(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+def slug(text: str, length: int = 30) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:length].strip("-")
+
+
+def decoded(data: Mapping[str, str | bytes] | None) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in (data or {}).items()}
+
+
+class Cluster:
+    """The custom resources, Secrets and Events of the test cluster."""
+
+    def __init__(self, kubectl: Kubectl, api: client.ApiClient) -> None:
+        self.kubectl = kubectl
+        self.custom = client.CustomObjectsApi(api)
+        self.core = client.CoreV1Api(api)
+
+    def apply(self, namespace: str, documents: list[dict[str, Any]]) -> str:
+        text = "\n".join(json.dumps(doc) for doc in documents)
+        return self.kubectl("apply", "-n", namespace, "-f", "-", input=text).stdout
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            obj = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        assert isinstance(obj, dict)
+        return obj
+
+    def patch(self, plural: str, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, patch)
+
+    def delete(self, plural: str, namespace: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+
+    def list(self, plural: str, namespace: str) -> list[dict[str, Any]]:
+        listing = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, plural)
+        assert isinstance(listing, dict)
+        return list(listing.get("items", []))
+
+    def secret(self, namespace: str, name: str) -> client.V1Secret | None:
+        try:
+            secret: client.V1Secret = self.core.read_namespaced_secret(name, namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return secret
+
+    def secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        secret = self.secret(namespace, name)
+        return None if secret is None else decoded(secret.data)
+
+    def put_secret(self, namespace: str, name: str, data: Mapping[str, str]) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name},
+            "type": "Opaque",
+            "stringData": dict(data),
+        }
+        self.apply(namespace, [body])
+
+    def delete_secret(self, namespace: str, name: str) -> None:
+        self.core.delete_namespaced_secret(name, namespace)
+
+    def events_json(self, namespace: str | None = None) -> str:
+        where = ["-n", namespace] if namespace else ["-A"]
+        return self.kubectl("get", "events", *where, "-o", "json").stdout
+
+    def wait_gone(self, plural: str, namespace: str, name: str, timeout: float) -> None:
+        wait_for(
+            lambda: self.get(plural, namespace, name) is None,
+            what=f"{plural}/{name} to be deleted",
+            timeout=timeout,
+            describe=lambda: describe_object(self.get(plural, namespace, name)),
+        )
+
+
+def conditions_of(obj: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    if not obj:
+        return {}
+    return {c["type"]: c for c in (obj.get("status") or {}).get("conditions") or []}
+
+
+def describe_object(obj: Mapping[str, Any] | None) -> str:
+    """Conditions and ids of a resource, for failure messages (status never holds secrets)."""
+    if obj is None:
+        return "(absent)"
+    status = obj.get("status") or {}
+    parts = [
+        f"{c['type']}={c['status']}/{c.get('reason')}: {c.get('message', '')}"
+        for c in status.get("conditions") or []
+    ]
+    parts.append(f"subscriptionId={status.get('subscriptionId')}")
+    parts.append(f"generation={obj['metadata'].get('generation')}")
+    parts.append(f"observedGeneration={status.get('observedGeneration')}")
+    return "; ".join(parts)
+
+
+def condition_matches(
+    obj: Mapping[str, Any] | None, type_: str, status: str, reason: str | None = None
+) -> bool:
+    """The condition is as expected and was written for the current generation."""
+    if obj is None:
+        return False
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    if observed != obj["metadata"].get("generation"):
+        return False
+    condition = conditions_of(obj).get(type_)
+    return (
+        condition is not None
+        and condition["status"] == status
+        and (reason is None or condition["reason"] == reason)
+    )
+
+
+@dataclass
+class Tenant:
+    """One test's namespace, API key, service and team, and builders for its manifests."""
+
+    namespace: str
+    cluster: Cluster
+    sim: Sim
+    api_token: str
+    key_label: str
+    service_id: str
+    team_id: str
+
+    @property
+    def credential(self) -> str:
+        """The simulator request log's name for this tenant's API key."""
+        return f"api_key:{self.key_label}"
+
+    # --- manifests -----------------------------------------------------------------------
+
+    def api_key_secret(self, name: str = "pd-api-key", token: str | None = None) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name},
+            "type": "Opaque",
+            "stringData": {"token": token if token is not None else self.api_token},
+        }
+
+    def integration(
+        self,
+        name: str = "pd",
+        *,
+        secret: str = "pd-api-key",
+        service_id: str | None = None,
+    ) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "credentials": {"apiKey": {"secretKeyRef": {"name": secret, "key": "token"}}}
+        }
+        if service_id is not None:
+            spec["serviceId"] = service_id
+        return {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "PagerDutyIntegration",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+
+    def url(self, name: str, suffix: str = "") -> str:
+        """A delivery URL nobody listens on (connections are refused at once)."""
+        return f"https://127.0.0.1:9/{self.namespace}/{name}{suffix}"
+
+    def webhook(
+        self, name: str, *, integration: str = "pd", url: str | None = None, **spec: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "integrationRef": {"name": integration},
+            "url": url or self.url(name),
+            "signingSecretRef": {"name": f"{name}-signing"},
+            **spec,
+        }
+        return {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "PagerDutyWebhook",
+            "metadata": {"name": name},
+            "spec": body,
+        }
+
+    def apply(self, *documents: dict[str, Any]) -> str:
+        return self.cluster.apply(self.namespace, list(documents))
+
+    # --- reading -------------------------------------------------------------------------
+
+    def webhook_obj(self, name: str) -> dict[str, Any] | None:
+        return self.cluster.get(WEBHOOKS, self.namespace, name)
+
+    def integration_obj(self, name: str = "pd") -> dict[str, Any] | None:
+        return self.cluster.get(INTEGRATIONS, self.namespace, name)
+
+    def wait_condition(
+        self,
+        plural: str,
+        name: str,
+        type_: str,
+        status: str = "True",
+        reason: str | None = None,
+        *,
+        timeout: float = CONVERGE_SECONDS,
+        extra: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """Wait until the resource's condition is as expected for its current generation."""
+
+        def check() -> dict[str, Any] | None:
+            obj = self.cluster.get(plural, self.namespace, name)
+            if not condition_matches(obj, type_, status, reason):
+                return None
+            if obj is not None and extra is not None and not extra(obj):
+                return None
+            return obj
+
+        return wait_for(
+            check,
+            what=f"{plural}/{name} {type_}={status}" + (f"/{reason}" if reason else ""),
+            timeout=timeout,
+            describe=lambda: describe_object(self.cluster.get(plural, self.namespace, name)),
+        )
+
+    def wait_webhook_ready(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        return self.wait_condition(WEBHOOKS, name, "Ready", "True", **kwargs)
+
+    def wait_integration_ready(self, name: str = "pd", **kwargs: Any) -> dict[str, Any]:
+        return self.wait_condition(INTEGRATIONS, name, "Ready", "True", **kwargs)
+
+    def subscriptions(self, name: str | None = None) -> list[Subscription]:
+        return self.sim.subscriptions(self.namespace, name)
+
+    def only_subscription(self, name: str) -> Subscription:
+        """The one subscription of webhook `name` (fails if there are none or several)."""
+        found = self.subscriptions(name)
+        assert len(found) == 1, f"expected exactly one subscription of {name}, found {found}"
+        return found[0]
+
+    def signing_secret_matches(self, name: str, subscription: Subscription) -> bool:
+        """The webhook's owned Secret holds exactly the subscription's signing secret."""
+        obj = self.webhook_obj(name)
+        assert obj is not None
+        ref = obj["spec"]["signingSecretRef"]
+        data = self.cluster.secret_data(self.namespace, ref["name"]) or {}
+        stored = data.get(ref.get("key", "signingSecret"), "")
+        return bool(stored) and hmac.compare_digest(stored, subscription.secret)
+
+    def stored_signing_secret(self, name: str) -> str:
+        obj = self.webhook_obj(name)
+        assert obj is not None
+        ref = obj["spec"]["signingSecretRef"]
+        data = self.cluster.secret_data(self.namespace, ref["name"]) or {}
+        return data.get(ref.get("key", "signingSecret"), "")
+
+    def requests_since(self, seq: int) -> list[dict[str, Any]]:
+        """The simulator requests this tenant's API key made after `seq`."""
+        return self.sim.requests(seq, self.credential)
+
+
+def new_tenant(
+    cluster: Cluster, sim: Sim, ledger: SecretLedger, prefix: str, test_name: str
+) -> Tenant:
+    """Create a namespace and seed an API key, a service and a team for one test."""
+    suffix = uuid.uuid4().hex[:6]
+    namespace = f"{prefix}{slug(test_name)}-{suffix}"
+    cluster.kubectl("create", "namespace", namespace)
+    token = f"y_SIMfake_{secrets.token_hex(10)}"
+    label = f"e2e-{namespace}"
+    ledger.add(f"API key of {namespace}", token)
+    team_id = "PT" + suffix.upper()[:5]
+    service_id = "PS" + suffix.upper()[:5]
+    sim.seed(
+        {
+            "subdomain": ACCOUNT,
+            "teams": [{"id": team_id, "name": f"Team {namespace}"}],
+            "services": [{"id": service_id, "name": f"Service {namespace}", "teams": [team_id]}],
+            "api_keys": [{"label": label, "token": token}],
+        }
+    )
+    return Tenant(namespace, cluster, sim, token, label, service_id, team_id)
+
+
+def add_api_key(sim: Sim, ledger: SecretLedger, label: str, *, read_only: bool = False) -> str:
+    """Seed one more API key of the account; returns its token."""
+    token = f"y_SIMfake_{secrets.token_hex(10)}"
+    ledger.add(f"API key {label}", token)
+    sim.seed(
+        {
+            "subdomain": ACCOUNT,
+            "api_keys": [{"label": label, "token": token, "read_only": read_only}],
+        }
+    )
+    return token
