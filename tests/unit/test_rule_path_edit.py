@@ -8,6 +8,7 @@ from typing import Any
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
 from pagerduty_operator.reconcile.rule_desired import DesiredRule, parse_marker
 from pagerduty_operator.reconcile.rule_path_edit import (
+    Change,
     Inspect,
     Release,
     Remove,
@@ -49,7 +50,11 @@ def _labels(sets: list[dict[str, Any]], set_id: str = "start") -> list[str]:
 
 def test_ours_come_first_sorted_and_theirs_keep_content_and_order() -> None:
     sets = _start(THEIRS_1, THEIRS_2)
-    changes = [Upsert(_rule("b", order=5)), Upsert(_rule("a", order=5)), Upsert(_rule("c", 1))]
+    changes: list[Change] = [
+        Upsert(_rule("b", order=5)),
+        Upsert(_rule("a", order=5)),
+        Upsert(_rule("c", 1)),
+    ]
     new, results = edit_sets(sets, changes)
     owners = [parse_marker(label) for label in _labels(new)]
     assert [o[0][1] if o else None for o in owners] == ["c", "a", "b", None, None]
@@ -113,3 +118,27 @@ def test_a_rule_edited_by_hand_is_restored() -> None:
     fixed, results = edit_sets(sets, [Upsert(_rule("a"))])
     assert fixed[0]["rules"][0]["actions"] == {"severity": "critical"}
     assert results[("ns", "a")].differences == ["actions"]
+
+
+def test_a_route_to_a_missing_set_creates_it_empty_until_nothing_routes_to_it() -> None:
+    sets, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("entry", route_to="later"))])
+    assert [(s["id"], len(s["rules"])) for s in sets] == [("start", 2), ("later", 0)]
+    filled, _ = edit_sets(sets, [Upsert(_rule("x", set_id="later"))])
+    assert [(s["id"], len(s["rules"])) for s in filled] == [("start", 2), ("later", 1)]
+    rerouted, _ = edit_sets(sets, [Upsert(_rule("entry", route_to="elsewhere"))])
+    assert [s["id"] for s in rerouted] == ["start", "elsewhere"]
+    gone, _ = edit_sets(sets, [Remove(("ns", "entry"))])
+    assert [s["id"] for s in gone] == ["start"]
+
+
+def test_route_targets_on_a_router_are_services_not_sets() -> None:
+    sets, _ = edit_sets(
+        _start(), [Upsert(_rule("entry", route_to="PSVC001"))], route_targets_are_sets=False
+    )
+    assert [s["id"] for s in sets] == ["start"]
+
+
+def test_a_persons_route_to_a_missing_set_is_not_ours_to_fix() -> None:
+    theirs = {**THEIRS_2, "actions": {"route_to": "nowhere"}}
+    sets, _ = edit_sets(_start(theirs), [Upsert(_rule("a"))])
+    assert [s["id"] for s in sets] == ["start"]

@@ -122,7 +122,12 @@ class _PathWorker:
         of the batch (and of every later batch it joins).
         """
         orchestrations = self.client.orchestrations
-        new_sets, results = edit_sets(sets, changes, path.get("catch_all"))
+        new_sets, results = edit_sets(
+            sets,
+            changes,
+            path.get("catch_all"),
+            route_targets_are_sets=self.ref.kind != "router",
+        )
         writes = [c for c in changes if not isinstance(c, Inspect)]
         if not writes or new_sets == sets:
             outcomes.update({o: Applied(r, wrote=False) for o, r in results.items()})

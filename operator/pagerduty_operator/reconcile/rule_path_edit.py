@@ -144,12 +144,35 @@ def locate_results(sets: list[dict[str, Any]], owners: list[Owner]) -> dict[Owne
     return results
 
 
+def _add_route_targets(sets: list[dict[str, Any]]) -> None:
+    """Create (empty) every set that one of our rules routes to and the path lacks.
+
+    PagerDuty refuses a `route_to` that names no set of the path. Such a set goes again once
+    it is empty and nothing routes to it.
+    """
+    present = {s.get("id") for s in sets}
+    for rule_set in list(sets):
+        for rule in rule_set.get("rules") or []:
+            if _owner_of(rule) is None:
+                continue
+            route = (rule.get("actions") or {}).get("route_to")
+            if isinstance(route, str) and route and route not in present:
+                sets.append({"id": route, "rules": []})
+                present.add(route)
+
+
 def edit_sets(
     sets: list[dict[str, Any]],
     changes: list[Change],
     catch_all: dict[str, Any] | None = None,
+    *,
+    route_targets_are_sets: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[Owner, RuleResult]]:
-    """Apply `changes` to a copy of `sets`; return the new sets and a result per owner."""
+    """Apply `changes` to a copy of `sets`; return the new sets and a result per owner.
+
+    `route_targets_are_sets`: `route_to` names a set of the path (service and global paths),
+    so a missing one is created; on a router it names a service instead.
+    """
     sets = copy.deepcopy(sets)
     results: dict[Owner, RuleResult] = {}
     # Sets this batch may have left empty or unreachable: removed if both (never `start`).
@@ -204,6 +227,8 @@ def edit_sets(
             _set_named(sets, desired.set_id)["rules"].append(new_rule)
     for rule_set in sets:
         _sort_set(rule_set)
+    if route_targets_are_sets:
+        _add_route_targets(sets)
     referenced = _referenced_sets(sets, catch_all)
     sets = [
         s
