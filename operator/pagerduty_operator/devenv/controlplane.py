@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -93,6 +93,7 @@ class ControlPlane:
         self._processes: list[ManagedProcess] = []
         self._server: str | None = None
         self._kubeconfig: Path | None = None
+        self._apiserver_ready: Callable[[], bool] | None = None
         self._kubectl = kubectl_path()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -188,9 +189,10 @@ class ControlPlane:
         def api_ok(path: str) -> bool:
             return health.http_status(f"{server}{path}", admin_tls) == 200
 
+        self._apiserver_ready = lambda: api_ok("/readyz")
         health.wait_until(
             "kube-apiserver /readyz",
-            lambda: api_ok("/readyz"),
+            self._apiserver_ready,
             deadline=deadline,
             watched=[etcd, apiserver],
         )
@@ -232,6 +234,29 @@ class ControlPlane:
             lambda: api_ok("/api/v1/namespaces/default/serviceaccounts/default"),
             deadline=deadline,
             watched=all_three,
+        )
+
+    def restart_apiserver(self, timeout: float = 60.0) -> None:
+        """Stop kube-apiserver and start it again on the same port, flags and certificates.
+
+        etcd keeps running, so the cluster's objects survive; clients see their connections and
+        watches end, as in an apiserver crash or upgrade. Returns once /readyz answers 200.
+        """
+        self._require_started()
+        [old] = [p for p in self._processes if p.name == "kube-apiserver"]
+        if self._apiserver_ready is None:  # pragma: no cover - set whenever started
+            raise ControlPlaneError("kube-apiserver readiness check missing")
+        # It stops listening within moments of SIGTERM but may take half a minute to exit.
+        old.stop(grace=min(self._stop_grace, 5.0))
+        new = ManagedProcess(old.name, old.argv, old.log_path)
+        self._processes[self._processes.index(old)] = new
+        new.start()
+        etcd = [p for p in self._processes if p.name == "etcd"]
+        health.wait_until(
+            "kube-apiserver /readyz after a restart",
+            self._apiserver_ready,
+            deadline=time.monotonic() + timeout,
+            watched=[*etcd, new],
         )
 
     def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
