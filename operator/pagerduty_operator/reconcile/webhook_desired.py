@@ -153,9 +153,19 @@ class DesiredSubscription:
         return WebhookSubscriptionUpdate.model_validate(change) if change else None
 
     def drift(self, actual: WebhookSubscription) -> list[str]:
-        """Names of every field that differs (for Observe and for events)."""
+        """Names of every field that differs (for Observe, which never writes the marker).
+
+        The description is compared without the marker: a subscription the operator only
+        observes never carries it.
+        """
         fields = self.replacement_reasons(actual)
         change = self.in_place_changes(actual)
         if change is not None:
             fields += [k for k, v in change.model_dump().items() if v is not None]
+        if "description" in fields and _unmarked(actual.description) == _unmarked(self.description):
+            fields.remove("description")
         return fields
+
+
+def _unmarked(description: str | None) -> str:
+    return MARKER_RE.sub("", description or "").strip()
