@@ -77,20 +77,24 @@ def shared_operator(
     operator.stop()
 
 
+def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: float) -> None:
+    wait_for(
+        lambda: not cluster.list(plural, namespace),
+        what=f"the {plural} of {namespace} to be finalized",
+        timeout=timeout,
+    )
+
+
 def _cleanup(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
-    """Delete the tenant's custom resources (finalizers run) and then its namespace."""
+    """Delete the tenant's custom resources (finalizers run) and then its namespace.
+
+    Webhooks go first: an integration waits for the resources that use it.
+    """
     for plural in (WEBHOOKS, INTEGRATIONS):
         for obj in cluster.list(plural, tenant.namespace):
             if not obj["metadata"].get("deletionTimestamp"):
                 cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])
-    wait_for(
-        lambda: (
-            not cluster.list(WEBHOOKS, tenant.namespace)
-            and not cluster.list(INTEGRATIONS, tenant.namespace)
-        ),
-        what=f"the custom resources of {tenant.namespace} to be finalized",
-        timeout=timeout,
-    )
+        _wait_none_left(cluster, plural, tenant.namespace, timeout)
     cluster.kubectl("delete", "namespace", tenant.namespace, "--wait=false")
 
 

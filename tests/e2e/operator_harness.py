@@ -219,6 +219,15 @@ class Tenant:
             "stringData": {"token": token if token is not None else self.api_token},
         }
 
+    def secret(self, name: str, data: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name},
+            "type": "Opaque",
+            "stringData": dict(data),
+        }
+
     def integration(
         self,
         name: str = "pd",
