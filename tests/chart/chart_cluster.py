@@ -143,8 +143,10 @@ def _port_of(container: dict[str, Any], name: str) -> int:
 
 
 def list_objects(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
-    """Every custom resource of the three kinds in `namespace`."""
-    out = plane.kubectl("get", ",".join(KINDS), "-n", namespace, "-o", "json").stdout
+    """Every custom resource of the three kinds in `namespace`, with its managedFields."""
+    out = plane.kubectl(
+        "get", ",".join(KINDS), "-n", namespace, "-o", "json", "--show-managed-fields"
+    ).stdout
     items: list[dict[str, Any]] = json.loads(out)["items"]
     return items
 

@@ -1,0 +1,363 @@
+"""Least privilege, proven: the chart's ServiceAccount runs the operator end to end, and no more.
+
+Each test helm-installs the chart into the test control plane, issues a token for the chart's
+ServiceAccount (TokenRequest), runs the Deployment's container as a process with that token
+against the PagerDuty simulator, takes the service-scoped example (an integration that publishes
+a routing key, a webhook with its signing secret, five incident rules) to Ready and deletes it
+through the finalizers; then `kubectl auth can-i` as that identity shows what it cannot do.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from argocd_lua import evaluate
+from chart_cluster import (
+    DeploymentProcess,
+    Identity,
+    all_ready,
+    describe,
+    installed_container,
+    list_objects,
+    unique,
+    wait_for,
+)
+from chart_helpers import CHART_DIR, REPO, Helm
+
+from pagerduty_operator.devenv import ControlPlane
+from pagerduty_operator.devenv.processes import free_port
+from pagerduty_operator.devenv.stack import SimulatorProcess
+
+EXAMPLE = REPO / "examples" / "service-scoped"
+OAUTH_EXAMPLE = REPO / "examples" / "oauth"
+CR = "pagerduty.ops.dev"
+WEBHOOKS, RULES, INTEGRATIONS = (
+    f"{p}.{CR}" for p in ("pagerdutywebhooks", "pagerdutyincidentrules", "pagerdutyintegrations")
+)
+GITOPS_MANAGER = "gitops"
+
+
+@dataclass
+class Install:
+    """One helm release of the chart and the operator running as its Deployment."""
+
+    plane: ControlPlane
+    helm: Helm
+    release: str
+    namespace: str
+    identity: Identity
+    operator: DeploymentProcess
+
+    def uninstall(self) -> None:
+        self.operator.stop()
+        self.helm.run("uninstall", self.release, f"--namespace={self.namespace}", check=False)
+        self.plane.kubectl("delete", "namespace", self.namespace, "--wait=false", check=False)
+
+
+def install(
+    plane: ControlPlane,
+    sim: SimulatorProcess,
+    work_dir: Path,
+    sets: list[str],
+) -> Install:
+    release, namespace = unique("pdo"), unique("chart-op")
+    helm = Helm(Path(plane.bin_dir) / "helm", kubeconfig=plane.kubeconfig)
+    helm.run(
+        "install", release, str(CHART_DIR), f"--namespace={namespace}", "--create-namespace",
+        f"--set=operator.healthPort={free_port()}",
+        f"--set=operator.metricsPort={free_port()}",
+        f"--set=operator.pagerduty.apiUrlUs={sim.us_url}",
+        f"--set=operator.pagerduty.eventsUrlUs={sim.us_url}",
+        f"--set=operator.pagerduty.apiUrlEu={sim.eu_url}",
+        f"--set=operator.pagerduty.eventsUrlEu={sim.eu_url}",
+        f"--set=operator.pagerduty.oauthUrl={sim.us_url}",
+        *(f"--set={s}" for s in sets),
+    )  # fmt: skip
+    plane.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s",
+        *(f"crd/{kind.split('.')[0]}.{CR}" for kind in (INTEGRATIONS, WEBHOOKS, RULES)),
+    )  # fmt: skip
+    account = f"{release}-pagerduty-operator"
+    identity = Identity.of(plane, namespace, account)
+    container = installed_container(plane, namespace, account)
+    operator = DeploymentProcess(work_dir, container, identity)
+    operator.start()
+    return Install(plane, helm, release, namespace, identity, operator)
+
+
+def apply_examples(plane: ControlPlane, namespace: str, *dirs: Path) -> None:
+    args = [f"--filename={d}" for d in dirs]
+    manager = f"--field-manager={GITOPS_MANAGER}"
+    plane.kubectl("apply", "--server-side", manager, f"--namespace={namespace}", *args)
+
+
+def custom_resource_count(*dirs: Path) -> int:
+    return sum(
+        1
+        for d in dirs
+        for path in d.glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text())
+        if isinstance(doc, dict) and doc.get("apiVersion", "").startswith(f"{CR}/")
+    )
+
+
+def custom_resource_manifests(*dirs: Path) -> str:
+    """The example's custom resources only (Secrets are not the operator's business)."""
+    docs = [
+        doc
+        for d in dirs
+        for path in sorted(d.glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if isinstance(doc, dict) and doc.get("apiVersion", "").startswith(f"{CR}/")
+    ]
+    return yaml.safe_dump_all(docs)
+
+
+def delete_custom_resources(plane: ControlPlane, namespace: str) -> None:
+    plane.kubectl(
+        "delete",
+        f"{RULES},{WEBHOOKS},{INTEGRATIONS}",
+        "--all",
+        f"--namespace={namespace}",
+        "--wait=false",
+    )
+    wait_for(
+        lambda: not list_objects(plane, namespace),
+        f"the custom resources of {namespace} to be finalized",
+    )
+
+
+def markers_in_pagerduty(sim: SimulatorProcess, namespace: str) -> int:
+    """Subscriptions and rules in the simulator that carry this namespace's ownership marker."""
+    return json.dumps(sim.admin("GET", "state")).count(f"[k8s:{namespace}/")
+
+
+def secret(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any] | None:
+    result = plane.kubectl(
+        "get", "secret", name, f"--namespace={namespace}", "-o", "json", check=False
+    )
+    if result.returncode != 0:
+        return None
+    obj: dict[str, Any] = json.loads(result.stdout)
+    return obj
+
+
+def digest_of_key(obj: dict[str, Any], key: str) -> str:
+    """A digest of one Secret key's value, so that no value reaches test output."""
+    return hashlib.sha256(base64.b64decode(obj["data"][key])).hexdigest()
+
+
+def example_secret_digest(directory: Path, name: str, key: str) -> str:
+    for path in directory.glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if (
+                isinstance(doc, dict)
+                and doc.get("kind") == "Secret"
+                and doc["metadata"]["name"] == name
+            ):
+                return hashlib.sha256(doc["stringData"][key].encode()).hexdigest()
+    raise AssertionError(f"no Secret {name} in {directory}")
+
+
+def event_reasons(plane: ControlPlane, namespace: str) -> set[str]:
+    events = json.loads(
+        plane.kubectl("get", "events", f"--namespace={namespace}", "-o", "json").stdout
+    )
+    return {
+        e["reason"]
+        for e in events["items"]
+        if e["involvedObject"].get("apiVersion", "").startswith(f"{CR}/")
+    }
+
+
+def forbidden_lines(log: str) -> list[str]:
+    """Log lines where the apiserver refused something (kopf and the client say Forbidden)."""
+    return [line[:300] for line in log.splitlines() if "forbidden" in line.lower()]
+
+
+@pytest.fixture
+def tenant(control_plane: ControlPlane) -> Iterator[str]:
+    name = unique("chart-team")
+    control_plane.kubectl("create", "namespace", name)
+    yield name
+    control_plane.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.fixture
+def other_tenant(control_plane: ControlPlane) -> Iterator[str]:
+    name = unique("chart-other")
+    control_plane.kubectl("create", "namespace", name)
+    yield name
+    control_plane.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.mark.usefixtures("servicemonitor_crd")
+def test_cluster_wide_install_runs_the_operator_with_least_privilege(
+    control_plane: ControlPlane, simulator: SimulatorProcess, tenant: str, tmp_path: Path
+) -> None:
+    plane = control_plane
+    release = install(plane, simulator, tmp_path, [])
+    try:
+        applied_token = example_secret_digest(
+            OAUTH_EXAMPLE, "acme-alice-oauth-token", "access_token"
+        )
+        apply_examples(plane, tenant, EXAMPLE, OAUTH_EXAMPLE)
+        expected = custom_resource_count(EXAMPLE, OAUTH_EXAMPLE)
+        try:
+            wait_for(lambda: all_ready(plane, tenant, expected), "every example resource Ready")
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}: {describe(plane, tenant)}\n{release.operator.process.log_tail()}"
+            ) from None
+
+        # The operator created and patched Secrets as the ServiceAccount: the routing key and
+        # the signing secret it owns, and the refreshed user OAuth token written back.
+        for name in ("checkout-routing-key", "checkout-incidents-signing-secret"):
+            owned = secret(plane, tenant, name)
+            assert owned is not None, f"Secret {name} was not written"
+            assert [r["apiVersion"] for r in owned["metadata"]["ownerReferences"]] == [
+                f"{CR}/v1alpha1"
+            ]
+        refreshed = secret(plane, tenant, "acme-alice-oauth-token")
+        assert refreshed is not None
+        assert digest_of_key(refreshed, "access_token") != applied_token
+        # Events were posted (kopf's and the reconcilers'), and nothing was refused.
+        assert {"Created"} <= event_reasons(plane, tenant)
+        assert not forbidden_lines(release.operator.log())
+        assert "pagerduty_operator_reconciles_total" in release.operator.metrics()
+        assert markers_in_pagerduty(simulator, tenant) > 0
+
+        # GitOps hygiene: the operator never wrote a spec, and re-applying the same manifests
+        # changes nothing.
+        objects = list_objects(plane, tenant)
+        for obj in objects:
+            name = f"{obj['kind']}/{obj['metadata']['name']}"
+            assert obj["metadata"]["generation"] == 1, name
+            spec_managers = {
+                m["manager"]
+                for m in obj["metadata"]["managedFields"]
+                if "f:spec" in json.dumps(m.get("fieldsV1", {}))
+            }
+            assert spec_managers == {GITOPS_MANAGER}, name
+            # Argo CD's health check agrees with the operator.
+            health = evaluate(obj)
+            assert health.status == "Healthy", f"{name}: {health}"
+        diff = plane.kubectl(
+            "diff", "--server-side", f"--field-manager={GITOPS_MANAGER}", f"--namespace={tenant}",
+            "-f", "-", input=custom_resource_manifests(EXAMPLE, OAUTH_EXAMPLE), check=False,
+        )  # fmt: skip
+        assert diff.returncode == 0, f"re-applying the example would change:\n{diff.stdout[:2000]}"
+
+        delete_custom_resources(plane, tenant)
+        assert markers_in_pagerduty(simulator, tenant) == 0
+
+        me = release.identity
+        # What it needs, everywhere.
+        for verb in ("get", "list", "watch", "create", "patch"):
+            assert me.can_i(plane, verb, "secrets", tenant), verb
+        assert me.can_i(plane, "list", "secrets", all_namespaces=True)
+        assert me.can_i(plane, "patch", WEBHOOKS, tenant)
+        assert me.can_i(plane, "patch", RULES, tenant, subresource="status")
+        assert me.can_i(plane, "create", "events", tenant)
+        assert me.can_i(plane, "watch", "customresourcedefinitions.apiextensions.k8s.io")
+        # And nothing more.
+        denied = [
+            ("delete", "secrets", tenant),
+            ("update", "secrets", tenant),
+            ("deletecollection", "secrets", tenant),
+            ("create", WEBHOOKS, tenant),
+            ("delete", WEBHOOKS, tenant),
+            ("update", WEBHOOKS, tenant),
+            ("update", INTEGRATIONS, tenant),
+            ("delete", "namespaces", None),
+            ("create", "namespaces", None),
+            ("get", "customresourcedefinitions.apiextensions.k8s.io", None),
+            ("patch", "customresourcedefinitions.apiextensions.k8s.io", None),
+            ("delete", "customresourcedefinitions.apiextensions.k8s.io", None),
+            ("get", "servicemonitors.monitoring.coreos.com", tenant),
+            ("create", "servicemonitors.monitoring.coreos.com", tenant),
+            ("get", "configmaps", tenant),
+            ("create", "pods", tenant),
+            ("list", "deployments.apps", tenant),
+            ("create", "serviceaccounts/token", tenant),
+            ("patch", "events", tenant),
+            ("bind", "clusterroles.rbac.authorization.k8s.io", None),
+            ("escalate", "clusterroles.rbac.authorization.k8s.io", None),
+            ("impersonate", "serviceaccounts", tenant),
+            ("list", "nodes", None),
+        ]
+        allowed = [(v, r, n) for v, r, n in denied if me.can_i(plane, v, r, n)]
+        assert not allowed, f"the operator's identity may also {allowed}"
+    finally:
+        release.uninstall()
+
+
+@pytest.mark.usefixtures("servicemonitor_crd")
+def test_namespaced_install_sees_only_its_namespaces(
+    control_plane: ControlPlane,
+    simulator: SimulatorProcess,
+    tenant: str,
+    other_tenant: str,
+    tmp_path: Path,
+) -> None:
+    """One watched namespace: a Role there; cluster-wide only list/watch CRDs and namespaces."""
+    plane = control_plane
+    release = install(plane, simulator, tmp_path, [f"watchNamespaces[0]={tenant}"])
+    try:
+        apply_examples(plane, tenant, EXAMPLE)
+        apply_examples(plane, other_tenant, EXAMPLE)
+        expected = custom_resource_count(EXAMPLE)
+        try:
+            wait_for(lambda: all_ready(plane, tenant, expected), "the watched namespace Ready")
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}: {describe(plane, tenant)}\n{release.operator.process.log_tail()}"
+            ) from None
+        assert secret(plane, tenant, "checkout-incidents-signing-secret") is not None
+        assert {"Created"} <= event_reasons(plane, tenant)
+        # The namespace it does not watch is untouched: no status, no finalizer, no Secret.
+        for obj in list_objects(plane, other_tenant):
+            assert "status" not in obj, obj["metadata"]["name"]
+            assert not obj["metadata"].get("finalizers"), obj["metadata"]["name"]
+        assert secret(plane, other_tenant, "checkout-incidents-signing-secret") is None
+        assert not forbidden_lines(release.operator.log())
+        # Dependents first, then the integration (it waits for its dependents otherwise).
+        plane.kubectl("delete", f"{RULES},{WEBHOOKS}", "--all", f"--namespace={tenant}")
+        delete_custom_resources(plane, tenant)
+        assert markers_in_pagerduty(simulator, tenant) == 0
+
+        me = release.identity
+        for verb in ("get", "list", "watch", "create", "patch"):
+            assert me.can_i(plane, verb, "secrets", tenant), verb
+        assert me.can_i(plane, "patch", WEBHOOKS, tenant)
+        assert me.can_i(plane, "patch", INTEGRATIONS, tenant, subresource="status")
+        assert me.can_i(plane, "create", "events", tenant)
+        assert me.can_i(plane, "list", "namespaces")
+        denied = [
+            ("get", "secrets", other_tenant),
+            ("list", "secrets", other_tenant),
+            ("get", "secrets", release.namespace),
+            ("get", "secrets", "kube-system"),
+            ("patch", WEBHOOKS, other_tenant),
+            ("list", RULES, other_tenant),
+            ("create", "events", other_tenant),
+            ("get", "namespaces", None),
+            ("get", "customresourcedefinitions.apiextensions.k8s.io", None),
+            ("get", "servicemonitors.monitoring.coreos.com", tenant),
+            ("delete", "namespaces", None),
+            ("delete", "secrets", tenant),
+            ("get", "configmaps", tenant),
+        ]
+        allowed = [(v, r, n) for v, r, n in denied if me.can_i(plane, v, r, n)]
+        assert not allowed, f"the operator's identity may also {allowed}"
+        assert not me.can_i(plane, "list", "secrets", all_namespaces=True)
+    finally:
+        release.uninstall()
