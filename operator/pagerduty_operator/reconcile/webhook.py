@@ -406,9 +406,13 @@ async def finalize_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> None:
             raise
         connection = cached
     client = connection.rest()
-    scope = effective_scope(spec, connection.service_id)
     ids = {run.previous.get("subscriptionId")} - {None}
-    listing = await ctx.listings.get(client, scope, fresh_since=run.started)
-    ids |= {s.id for s in listing.values() if marker_of(s) == (run.namespace, run.name)}
+    try:
+        scope = effective_scope(spec, connection.service_id)
+    except ScopeNotAllowed:
+        scope = None  # refused, so nothing was created there: only what status recorded
+    if scope is not None:
+        listing = await ctx.listings.get(client, scope, fresh_since=run.started)
+        ids |= {s.id for s in listing.values() if marker_of(s) == (run.namespace, run.name)}
     for subscription_id in sorted(i for i in ids if i):
         await _delete(run, client, subscription_id, "Deleted")
