@@ -403,6 +403,8 @@ async def finalize_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> None:
     except IntegrationUnavailable:
         cached = ctx.clients.cached(run.namespace, spec.integration_ref.name)
         if cached is None:
+            if not run.previous.get("subscriptionId"):
+                return  # it never had a usable integration, so it holds no subscription
             raise
         connection = cached
     client = connection.rest()
