@@ -1,0 +1,58 @@
+"""Drift: a subscription deleted or edited in PagerDuty is recreated or corrected at a resync."""
+
+from __future__ import annotations
+
+from operator_harness import DRIFT_SECONDS, Subscription, Tenant, wait_for
+
+
+def test_deleted_subscription_is_recreated_with_a_new_secret(tenant: Tenant) -> None:
+    tenant.apply(
+        tenant.api_key_secret(),
+        tenant.integration(),
+        tenant.webhook("deleted", scope={"type": "team", "id": tenant.team_id}),
+    )
+    tenant.wait_webhook_ready("deleted")
+    first = tenant.only_subscription("deleted")
+
+    tenant.sim.delete_subscription(first.id)
+
+    def recreated() -> Subscription | None:
+        subs = tenant.subscriptions("deleted")
+        if len(subs) != 1 or not tenant.signing_secret_matches("deleted", subs[0]):
+            return None
+        obj = tenant.webhook_obj("deleted") or {}
+        return subs[0] if (obj.get("status") or {}).get("subscriptionId") == subs[0].id else None
+
+    second = wait_for(recreated, what="the subscription to be recreated", timeout=DRIFT_SECONDS)
+    assert second.id != first.id
+    tenant.wait_webhook_ready("deleted")
+
+
+def test_edited_subscription_is_corrected_in_place(tenant: Tenant) -> None:
+    events = ["incident.acknowledged", "incident.triggered"]
+    tenant.apply(
+        tenant.api_key_secret(),
+        tenant.integration(),
+        tenant.webhook(
+            "edited",
+            scope={"type": "team", "id": tenant.team_id},
+            description="Team incidents",
+            events=events,
+        ),
+    )
+    tenant.wait_webhook_ready("edited")
+    original = tenant.only_subscription("edited")
+
+    tenant.sim.edit_subscription(
+        original.id, description="changed by hand", events=["incident.resolved"], active=False
+    )
+
+    def corrected() -> Subscription | None:
+        sub = tenant.sim.subscription(original.id)
+        if sub is None or sorted(sub.events) != events or not sub.active:
+            return None
+        return sub if sub.description == original.description else None
+
+    wait_for(corrected, what="the edits to be corrected", timeout=DRIFT_SECONDS)
+    assert [s.id for s in tenant.subscriptions("edited")] == [original.id]
+    assert tenant.signing_secret_matches("edited", original)
