@@ -9,7 +9,7 @@ PY := .venv/bin/python
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: venv binaries lint typecheck test unit demo clean
+.PHONY: venv binaries lint typecheck test unit demo clean bench
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -39,3 +39,6 @@ demo: venv binaries
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
+
+bench: venv binaries
+	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) bench/run.py $(ARGS)
