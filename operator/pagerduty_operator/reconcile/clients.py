@@ -106,24 +106,38 @@ class ClientRegistry:
                 await connection.client.aclose()
         self._connections.clear()
 
-    async def for_integration(self, namespace: str, name: str) -> Connection:
-        """The connection of the named integration, for a webhook or a rule."""
+    def _fresh(self, namespace: str, name: str) -> Connection | None:
         cached = self._connections.get((namespace, name))
         if cached is not None and time.monotonic() - cached.resolved_at < CACHE_SECONDS:
             return cached
-        body = await self._kube.get_object("pagerdutyintegrations", namespace, name)
-        if body is None:
-            raise IntegrationUnavailable(
-                "IntegrationNotFound",
-                f"PagerDutyIntegration {name!r} does not exist in namespace {namespace!r}",
-            )
-        try:
-            spec = IntegrationSpec.model_validate(body.get("spec") or {})
-        except ValueError:
-            raise IntegrationUnavailable(
-                "IntegrationInvalid", f"PagerDutyIntegration {name!r} has an invalid spec"
-            ) from None
-        return await self.connect(namespace, name, spec)
+        return None
+
+    async def for_integration(self, namespace: str, name: str) -> Connection:
+        """The connection of the named integration, for a webhook or a rule.
+
+        When the cached resolution is stale, the first caller re-reads the integration and its
+        Secrets; concurrent callers wait for it and reuse its result (one read, not one each).
+        """
+        cached = self._fresh(namespace, name)
+        if cached is not None:
+            return cached
+        async with self._locks.setdefault((namespace, name), asyncio.Lock()):
+            cached = self._fresh(namespace, name)
+            if cached is not None:
+                return cached
+            body = await self._kube.get_object("pagerdutyintegrations", namespace, name)
+            if body is None:
+                raise IntegrationUnavailable(
+                    "IntegrationNotFound",
+                    f"PagerDutyIntegration {name!r} does not exist in namespace {namespace!r}",
+                )
+            try:
+                spec = IntegrationSpec.model_validate(body.get("spec") or {})
+            except ValueError:
+                raise IntegrationUnavailable(
+                    "IntegrationInvalid", f"PagerDutyIntegration {name!r} has an invalid spec"
+                ) from None
+            return await self._connect(namespace, name, spec)
 
     async def connect(self, namespace: str, name: str, spec: IntegrationSpec) -> Connection:
         """Resolve the Secrets of `spec` and return a (possibly reused) connection."""
