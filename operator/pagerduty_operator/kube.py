@@ -138,20 +138,20 @@ class Kube:
             "type": "Opaque",
             "stringData": dict(data),
         }
-        existing = await self.read_secret(namespace, name)
-        if existing is None:
-            try:
-                new_secret = client.V1Secret.from_dict(body)
-                if new_secret is None:  # pragma: no cover - from_dict returns None only for None
-                    raise ValueError("empty Secret body")
-                await asyncio.to_thread(self._core.create_namespaced_secret, namespace, new_secret)
-                return
-            except ApiException as error:
-                if error.status != 409:
-                    raise
-                existing = await self.read_secret(namespace, name)
-                if existing is None:  # pragma: no cover - deleted between the two calls
-                    raise
+        # Create first: the Secret is usually new (a webhook's first signing secret), so this
+        # saves a read; only when it exists (409) is it read, checked and patched.
+        new_secret = client.V1Secret.from_dict(body)
+        if new_secret is None:  # pragma: no cover - from_dict returns None only for None
+            raise ValueError("empty Secret body")
+        try:
+            await asyncio.to_thread(self._core.create_namespaced_secret, namespace, new_secret)
+            return
+        except ApiException as error:
+            if error.status != 409:
+                raise
+            existing = await self.read_secret(namespace, name)
+            if existing is None:  # pragma: no cover - deleted between the two calls
+                raise
         if existing.owner_uids and owner.uid not in existing.owner_uids:
             raise SecretProblem(
                 "SecretOwnedElsewhere",
