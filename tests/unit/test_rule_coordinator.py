@@ -13,12 +13,19 @@ import pytest
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
 from pagerduty_operator.pagerduty import InvalidInputError, PagerDutyClient, ServerError
 from pagerduty_operator.pagerduty.resources.orchestrations import PathUpdate
+from pagerduty_operator.reconcile import rule_coordinator
 from pagerduty_operator.reconcile.rule_coordinator import Applied, PathCoordinator, PathRef
 from pagerduty_operator.reconcile.rule_desired import DesiredRule, parse_marker
 from pagerduty_operator.reconcile.rule_path_edit import Change, Inspect, Upsert
 
 KNOWN_POLICIES = {"PEP0001"}
 REF = PathRef("service", "PSVC001")
+
+
+@pytest.fixture(autouse=True)
+def back_to_back_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests run several batches in a row: no pause between them."""
+    monkeypatch.setattr(rule_coordinator, "MIN_BATCH_INTERVAL", 0.0)
 
 
 class FakeOrchestrations:
@@ -107,6 +114,29 @@ async def test_changes_arriving_together_cost_one_get_and_one_put() -> None:
     assert applied[19].result.position == 0
     stored_ids = [r["id"] for r in store.sets[0]["rules"]]
     assert sorted(a.result.rule_id or "" for a in applied) == sorted(stored_ids)
+
+
+async def test_a_burst_spread_over_time_is_gathered_into_few_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Changes trickling in (as kopf delivers them) a little slower than the quiet time."""
+    monkeypatch.setattr(rule_coordinator, "MIN_BATCH_INTERVAL", 1.0)
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    gap = rule_coordinator.GATHER_SECONDS * 0.6
+    waiting = []
+    for i in range(20):
+        waiting.append(
+            asyncio.ensure_future(coordinator.submit(client, REF, Upsert(_rule(f"t{i}"))))
+        )
+        await asyncio.sleep(gap)
+    outcomes = await asyncio.gather(*waiting)
+    assert all(o.wrote for o in outcomes)
+    assert len(store.sets[0]["rules"]) == 20
+    # The spread (20 gaps) is shorter than a batch interval: at most two batches.
+    assert store.puts <= 2, f"{store.puts} PUTs"
+    assert coordinator.stats.batches == store.gets <= 2
 
 
 async def test_a_rule_pagerduty_refuses_fails_alone() -> None:

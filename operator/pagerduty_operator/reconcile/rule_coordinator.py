@@ -1,10 +1,11 @@
 """Serialised, coalesced read-modify-write of orchestration paths.
 
 PagerDuty's PUT replaces a whole path, so every change to one path goes through one worker: it
-waits a moment to gather the changes that arrive together, reads the path once, applies them all
-(`edit_sets`), writes once if anything changed, and answers every caller. N rule changes arriving
-together cost one GET and one PUT instead of N of each. A PUT PagerDuty refuses as invalid is
-retried in halves, so one bad rule fails alone.
+gathers the changes that arrive together (until none came for 50 ms; batches of one path at least
+a second apart), reads the path once, applies them all (`edit_sets`), writes once if anything
+changed, and answers every caller. N rule changes arriving together cost one GET and one PUT
+instead of N of each. A PUT PagerDuty refuses as invalid is retried in halves, so one bad rule
+fails alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from pagerduty_operator.reconcile.rule_path_edit import (
 )
 
 GATHER_SECONDS = 0.05
+"""A batch closes once no change arrived for this long..."""
+MAX_GATHER_SECONDS = 1.0
+"""...or once it has been gathering this long, however busy the path..."""
+MIN_BATCH_INTERVAL = 1.0
+"""...but a path's batches start at least this far apart: a burst of changes spread over T
+seconds (kopf and the apiserver deliver them one by one) costs about T PUTs, not one per gap."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,12 @@ class _PathWorker:
         self.stats = stats
         self.pending: dict[Owner, _Pending] = {}
         self.task: asyncio.Task[None] | None = None
+        self.arrivals = 0
+        self.last_batch = float("-inf")
 
     def submit(self, change: Change) -> asyncio.Future[Applied]:
         future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self.arrivals += 1
         entry = self.pending.get(change.owner)
         if entry is None:
             self.pending[change.owner] = _Pending(change, [future])
@@ -81,9 +91,22 @@ class _PathWorker:
             self.task = asyncio.create_task(self._run())
         return future
 
+    async def _gather(self) -> None:
+        """Wait while changes keep arriving, within the bounds above."""
+        loop = asyncio.get_running_loop()
+        not_before = self.last_batch + MIN_BATCH_INTERVAL
+        deadline = max(loop.time() + MAX_GATHER_SECONDS, not_before)
+        while True:
+            seen = self.arrivals
+            await asyncio.sleep(max(0.0, min(GATHER_SECONDS, deadline - loop.time())))
+            now = loop.time()
+            if now >= deadline or (self.arrivals == seen and now >= not_before):
+                self.last_batch = now
+                return
+
     async def _run(self) -> None:
         while self.pending:
-            await asyncio.sleep(GATHER_SECONDS)
+            await self._gather()
             batch, self.pending = self.pending, {}
             self.stats.batches += 1
             try:
