@@ -158,6 +158,13 @@ def test_installs_from_the_lock_file_without_dev_dependencies(stages: list[Stage
     assert "--no-editable" in syncs[-1].split()
 
 
+def test_bytecode_is_compiled_at_build_time(stages: list[Stage]) -> None:
+    """The root filesystem is read-only in the chart: Python could not cache byte-code itself."""
+    builder, final = builder_and_final(stages)
+    assert builder.env().get("UV_COMPILE_BYTECODE") == "1"
+    assert final.env().get("PYTHONDONTWRITEBYTECODE") == "1"
+
+
 def test_uv_is_the_version_the_repository_pins(stages: list[Stage]) -> None:
     builder, _ = builder_and_final(stages)
     makefile = (REPO / "Makefile").read_text()
@@ -231,6 +238,9 @@ def test_the_builder_steps_make_a_working_operator_in_a_fresh_venv(
     for instruction in builder.instructions:
         if instruction.keyword == "ENV":
             env.update({k: moved(v) for k, v in builder_env_of(instruction).items()})
+            # Byte-compiling every dependency only costs time here (it cannot change what is
+            # installed); the image does it, as test_bytecode_is_compiled_at_build_time checks.
+            env["UV_COMPILE_BYTECODE"] = "0"
         elif instruction.keyword == "WORKDIR":
             workdir = Path(moved(instruction.args))
             workdir.mkdir(parents=True, exist_ok=True)
