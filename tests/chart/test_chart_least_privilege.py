@@ -179,8 +179,12 @@ def event_reasons(plane: ControlPlane, namespace: str) -> set[str]:
 
 
 def forbidden_lines(log: str) -> list[str]:
-    """Log lines where the apiserver refused something (kopf and the client say Forbidden)."""
-    return [line[:300] for line in log.splitlines() if "forbidden" in line.lower()]
+    """Log lines where RBAC refused the operator's ServiceAccount something."""
+    return [
+        line[:300]
+        for line in log.splitlines()
+        if "forbidden" in line.lower() and "system:serviceaccount:" in line
+    ]
 
 
 @pytest.fixture
