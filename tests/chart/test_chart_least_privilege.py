@@ -333,6 +333,33 @@ def test_namespaced_install_sees_only_its_namespaces(
             assert not obj["metadata"].get("finalizers"), obj["metadata"]["name"]
         assert secret(plane, other_tenant, "checkout-incidents-signing-secret") is None
         assert not forbidden_lines(release.operator.log())
+        # A webhook whose integration does not exist: Argo CD's health check says Degraded,
+        # with the operator's reason and message.
+        broken = {
+            "apiVersion": f"{CR}/v1alpha1",
+            "kind": "PagerDutyWebhook",
+            "metadata": {"name": "orphan", "namespace": tenant},
+            "spec": {
+                "integrationRef": {"name": "missing"},
+                "url": "https://hooks.example.com/orphan",
+                "signingSecretRef": {"name": "orphan-signing"},
+            },
+        }
+        plane.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(broken))
+        degraded = wait_for(
+            lambda: next(
+                (
+                    o
+                    for o in list_objects(plane, tenant)
+                    if o["metadata"]["name"] == "orphan" and "status" in o
+                ),
+                None,
+            ),
+            "the orphan webhook's status",
+        )
+        health = evaluate(degraded)
+        assert health.status == "Degraded"
+        assert health.message.startswith("IntegrationNotFound: ")
         # Dependents first, then the integration (it waits for its dependents otherwise).
         plane.kubectl("delete", f"{RULES},{WEBHOOKS}", "--all", f"--namespace={tenant}")
         delete_custom_resources(plane, tenant)
