@@ -3,7 +3,8 @@
 Each test helm-installs the chart into the test control plane, issues a token for the chart's
 ServiceAccount (TokenRequest), runs the Deployment's container as a process with that token
 against the PagerDuty simulator, takes the service-scoped example (an integration that publishes
-a routing key, a webhook with its signing secret, five incident rules) to Ready and deletes it
+a routing key, a webhook with its signing secret, five incident rules; cluster-wide also the
+OAuth example, whose user token the operator refreshes into its Secret) to Ready and deletes it
 through the finalizers; then `kubectl auth can-i` as that identity shows what it cannot do.
 """
 
