@@ -22,6 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO / "charts" / "pagerduty-operator"
 VALUES_DIR = Path(__file__).resolve().parent / "values"
 DOCS_INSTALL = REPO / "docs" / "install.md"
+VALUE_SETS: dict[str, list[Path]] = {
+    "default": [],
+    "namespaced": [VALUES_DIR / "namespaced.yaml"],
+    "full": [VALUES_DIR / "full.yaml"],
+}
+"""The configurations every chart test renders: defaults, namespaced mode, every value set."""
 
 
 def pinned_kube_version() -> str:

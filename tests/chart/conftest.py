@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chart_helpers import VALUES_DIR, Helm, helm_binary
+from chart_helpers import Helm, helm_binary
 
 from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.stack import SimulatorProcess
@@ -16,13 +16,6 @@ from pagerduty_operator.devenv.stack import SimulatorProcess
 def helm() -> Helm:
     """helm without a cluster (lint and template)."""
     return Helm(helm_binary())
-
-
-VALUE_SETS: dict[str, list[Path]] = {
-    "default": [],
-    "namespaced": [VALUES_DIR / "namespaced.yaml"],
-    "full": [VALUES_DIR / "full.yaml"],
-}
 
 
 @pytest.fixture(scope="session")

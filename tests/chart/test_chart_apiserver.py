@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chart_helpers import Helm, documents, one
+from chart_helpers import VALUE_SETS, Helm, documents, one
 
-from conftest import VALUE_SETS
 from pagerduty_operator.devenv import ControlPlane
 
 # The namespaces the value sets name: the release namespace, the watched ones, the

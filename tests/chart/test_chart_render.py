@@ -16,6 +16,7 @@ import yaml
 from chart_helpers import (
     CHART_DIR,
     DOCS_INSTALL,
+    VALUE_SETS,
     VALUES_DIR,
     Helm,
     HelmError,
@@ -28,7 +29,6 @@ from chart_helpers import (
     value_leaves,
 )
 
-from conftest import VALUE_SETS
 from pagerduty_operator.runtime.arguments import add_run_arguments, config_from_arguments
 from pagerduty_operator.runtime.config import EndpointOverrides, OperatorConfig
 
