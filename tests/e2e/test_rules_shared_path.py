@@ -341,3 +341,18 @@ def test_route_to_a_set_no_rule_is_in_yet_creates_it(desk: RuleDesk) -> None:
     assert _names(desk.rules(at, "later")) == ["filler"]  # still holds a rule: stays
     desk.delete("filler")
     assert sorted(desk.sets(at)) == ["start"]
+
+
+def test_a_rule_without_target_follows_its_integrations_service(desk: RuleDesk) -> None:
+    """The default target is the integration's serviceId; when that changes, the rule moves."""
+    first = desk.tenant.service_id
+    second, _ = desk.seed_service()
+    desk.setup_integration(service_id=first)
+    desk.apply(desk.rule("follower", actions={"severity": "info"}))
+    desk.wait("follower")
+    desk.tenant.apply(desk.tenant.integration(service_id=second))
+    desk.wait("follower", extra=lambda o: o["status"]["path"] == {"type": "service", "id": second})
+    assert len(desk.owned(PathAt.service(second), "follower")) == 1
+    assert desk.owned(PathAt.service(first)) == [], "the rule stayed in the old service"
+    desk.delete("follower")
+    assert desk.owned(PathAt.service(second)) == []

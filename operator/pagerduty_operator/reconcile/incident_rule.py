@@ -8,13 +8,14 @@ second rule. Rules the operator does not own are never changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from pagerduty_operator.kube import SecretProblem
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
 from pagerduty_operator.pagerduty import PagerDutyClient, PagerDutyError
+from pagerduty_operator.pagerduty.resources.orchestrations import PathKind
 from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
 from pagerduty_operator.reconcile.context import ReconcileContext
@@ -127,20 +128,49 @@ async def reconcile_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) -
         return run.finish(failure.retry_after)
 
 
+def previous_path(status: dict[str, Any], ref: PathRef) -> PathRef | None:
+    """The path `status` says the rule is in, when it is not `ref`.
+
+    A rule without a target follows its integration's `serviceId`, which may change.
+    """
+    path = status.get("path")
+    if not isinstance(path, dict):
+        return None
+    kind, path_id = path.get("type"), path.get("id")
+    if kind not in ("service", "global", "router") or not isinstance(path_id, str) or not path_id:
+        return None
+    if (kind, path_id) == (ref.kind, ref.id):
+        return None
+    return PathRef(cast(PathKind, kind), path_id)
+
+
 async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
     connection = await run.ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
     client = connection.rest()
     ref = rule_path(spec, connection.service_id, spec.integration_ref.name)
-    run.status["path"] = {"type": ref.kind, "id": ref.id}
+    left = previous_path(run.previous, ref)
+    if left is None:  # after a move, the status keeps the old path until it is cleaned
+        run.status["path"] = {"type": ref.kind, "id": ref.id}
     priority = spec.actions.priority if spec.actions else None
     priority_id = await client.priorities.resolve(priority) if priority else None
     desired = DesiredRule.build(spec, run.owner, priority_id)
     known_id = run.previous.get("ruleId")
     observe = spec.management_policy == "Observe"
-    change = Inspect(desired, known_id) if observe else Upsert(desired, known_id)
+    new_id = None if left else known_id  # a known id belongs to the old path
+    change = Inspect(desired, new_id) if observe else Upsert(desired, new_id)
     applied = await run.ctx.paths.submit(client, ref, change)
     result = applied.result
     run.status.update(ruleId=result.rule_id, set=result.set_id, position=result.position)
+    if left is not None:
+        if not observe:
+            await run.ctx.paths.submit(client, left, Remove(run.owner, known_id))
+            run.event(
+                "Normal",
+                "Moved",
+                f"the rule moved from the {left.kind} path {left.id} to the {ref.kind} path "
+                f"{ref.id} (rule {result.rule_id})",
+            )
+        run.status["path"] = {"type": ref.kind, "id": ref.id}
     if observe:
         _report_observed(run, applied)
     else:
@@ -233,11 +263,14 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
     except TargetProblem:
         return  # never had a valid path, so never made a rule
     known_id = run.previous.get("ruleId")
-    change = (
-        Release(run.owner, known_id)
-        if spec.deletion_policy == "Orphan"
-        else Remove(run.owner, known_id)
-    )
-    applied = await ctx.paths.submit(connection.rest(), ref, change)
-    if applied.result.found and spec.deletion_policy == "Delete":
-        run.event("Normal", "Deleted", f"deleted rule {applied.result.rule_id}")
+    left = previous_path(run.previous, ref)  # a move not finished: both paths
+    paths = [(left, known_id), (ref, None)] if left else [(ref, known_id)]
+    for path, path_known_id in paths:
+        change = (
+            Release(run.owner, path_known_id)
+            if spec.deletion_policy == "Orphan"
+            else Remove(run.owner, path_known_id)
+        )
+        applied = await ctx.paths.submit(connection.rest(), path, change)
+        if applied.result.found and spec.deletion_policy == "Delete":
+            run.event("Normal", "Deleted", f"deleted rule {applied.result.rule_id}")
