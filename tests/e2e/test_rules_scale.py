@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from operator_harness import Tenant
+from operator_harness import Tenant, add_api_key
 from rules_harness import PathAt, RuleDesk, canonical, hand_rule, marker_of, rule_desk
 
 RULE_COUNT = 50
@@ -83,3 +83,28 @@ def test_a_rule_pagerduty_refuses_does_not_hold_back_the_others(desk: RuleDesk) 
     message = {c["type"]: c for c in obj["status"]["conditions"]}["Ready"]["message"]
     assert "escalation_policy" in message
     assert [m[1] for r in desk.rules(at) if (m := marker_of(r))] == good
+
+
+def test_two_integrations_writing_one_path_at_once_lose_nothing(desk: RuleDesk) -> None:
+    """Two teams' integrations (two API keys of one account) put rules on one shared path."""
+    tenant = desk.tenant
+    service_id = tenant.service_id
+    at = PathAt.service(service_id)
+    other_key = add_api_key(tenant.sim, tenant.sim.ledger, f"e2e-{tenant.namespace}-2")
+    desk.apply(
+        tenant.api_key_secret(),
+        tenant.integration("team-a", service_id=service_id),
+        tenant.api_key_secret("other-key", other_key),
+        tenant.integration("team-b", secret="other-key", service_id=service_id),
+    )
+    tenant.wait_integration_ready("team-a")
+    tenant.wait_integration_ready("team-b")
+    names = [f"{team}-{i}" for i in range(4) for team in ("a", "b")]
+    desk.apply(
+        *(
+            desk.rule(name, integration=f"team-{name[0]}", actions={"severity": "info"})
+            for name in names
+        )
+    )
+    desk.wait_all_ready(names)
+    assert sorted(m[1] for r in desk.rules(at) if (m := marker_of(r))) == sorted(names)

@@ -204,3 +204,25 @@ async def test_unchanged_rules_cost_a_get_and_no_put(count: int) -> None:
     outcomes = await _submit_all(coordinator, client, changes)
     assert store.puts == puts
     assert all(isinstance(o, Applied) and not o.wrote for o in outcomes)
+
+
+async def test_two_credentials_on_one_path_never_lose_each_others_rules() -> None:
+    """Two integrations (two keys of one account) whose rules share a path."""
+    store = FakeOrchestrations()
+    first = _client(store)
+    second = cast(
+        PagerDutyClient,
+        SimpleNamespace(
+            orchestrations=store,
+            endpoints=SimpleNamespace(rest_url="http://pagerduty.invalid"),
+            credential=SimpleNamespace(fingerprint="fingerprint-2"),
+        ),
+    )
+    coordinator = PathCoordinator()
+    outcomes = await asyncio.gather(
+        *(coordinator.submit(first, REF, Upsert(_rule(f"a{i}"))) for i in range(3)),
+        *(coordinator.submit(second, REF, Upsert(_rule(f"b{i}"))) for i in range(3)),
+    )
+    assert all(o.wrote for o in outcomes)
+    names = sorted(m[0][1] for r in store.sets[0]["rules"] if (m := parse_marker(r["label"])))
+    assert names == ["a0", "a1", "a2", "b0", "b1", "b2"]

@@ -69,10 +69,13 @@ class PathStats:
 
 
 class _PathWorker:
-    def __init__(self, client: PagerDutyClient, ref: PathRef, stats: PathStats) -> None:
+    def __init__(
+        self, client: PagerDutyClient, ref: PathRef, stats: PathStats, lock: asyncio.Lock
+    ) -> None:
         self.client = client
         self.ref = ref
         self.stats = stats
+        self.lock = lock  # shared by every worker of this path (one per credential)
         self.pending: dict[Owner, _Pending] = {}
         self.task: asyncio.Task[None] | None = None
         self.arrivals = 0
@@ -124,12 +127,13 @@ class _PathWorker:
                         future.set_result(outcome)
 
     async def _apply(self, changes: list[Change]) -> dict[Owner, Applied | Exception]:
-        self.stats.gets += 1
-        path = await self.client.orchestrations.get_path(self.ref.kind, self.ref.id)
-        outcomes: dict[Owner, Applied | Exception] = {}
-        sets = [dict(s) for s in path.get("sets", [])]
-        await self._write(path, sets, changes, outcomes)
-        return outcomes
+        async with self.lock:  # another credential's read-modify-write of the path waits
+            self.stats.gets += 1
+            path = await self.client.orchestrations.get_path(self.ref.kind, self.ref.id)
+            outcomes: dict[Owner, Applied | Exception] = {}
+            sets = [dict(s) for s in path.get("sets", [])]
+            await self._write(path, sets, changes, outcomes)
+            return outcomes
 
     async def _write(
         self,
@@ -188,16 +192,22 @@ class _PathWorker:
 
 
 class PathCoordinator:
-    """One worker per (credential, path); callers `submit` changes and await their outcome."""
+    """One worker per (credential, path); callers `submit` changes and await their outcome.
+
+    Integrations with different credentials may share a path (two teams' keys of one account):
+    their workers take turns on one lock per path, so neither PUT drops the other's rules.
+    """
 
     def __init__(self) -> None:
         self._workers: dict[tuple[str, str, str, str], _PathWorker] = {}
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self.stats = PathStats()
 
     async def submit(self, client: PagerDutyClient, ref: PathRef, change: Change) -> Applied:
         key = (client.endpoints.rest_url, client.credential.fingerprint, ref.kind, ref.id)
         worker = self._workers.get(key)
         if worker is None:
-            worker = self._workers[key] = _PathWorker(client, ref, self.stats)
+            lock = self._locks.setdefault((key[0], ref.kind, ref.id), asyncio.Lock())
+            worker = self._workers[key] = _PathWorker(client, ref, self.stats, lock)
         worker.client = client  # a rotated credential of the same identity
         return await asyncio.shield(worker.submit(change))
