@@ -196,12 +196,12 @@ async def _find_actual(
         known_id = held.annotations.get(SUBSCRIPTION_ANNOTATION)
     if known_id:
         listing = await ctx.listings.get(client, desired.scope)
-        if known_id in listing:
-            return listing[known_id]
+        found = listing.get(known_id)
         try:
-            found = await client.webhooks.get(known_id)
-            ctx.listings.upsert(client, found)
-            return found
+            if found is None:
+                found = await client.webhooks.get(known_id)
+                ctx.listings.upsert(client, found)
+            return await _without_duplicates(run, spec, client, [found, *listing.values()], held)
         except NotFoundError:
             if (
                 spec.adopt_id
@@ -217,13 +217,34 @@ async def _find_actual(
     listing = await ctx.listings.get(client, desired.scope, fresh_since=run.started)
     ours = [s for s in listing.values() if marker_of(s) == (run.namespace, run.name)]
     if ours:
-        keep = next((s for s in ours if _holds_secret_for(held, spec, s.id)), ours[0])
-        for duplicate in ours:
-            if duplicate.id != keep.id and spec.management_policy == "Manage":
-                await _delete(run, client, duplicate.id, "DeletedDuplicate")
-        return keep
+        return await _without_duplicates(run, spec, client, ours, held)
     unmarked = [s for s in listing.values() if marker_of(s) is None and desired.is_same_endpoint(s)]
     return unmarked[0] if unmarked else None
+
+
+async def _without_duplicates(
+    run: _Run,
+    spec: WebhookSpec,
+    client: PagerDutyClient,
+    candidates: list[WebhookSubscription],
+    held: SecretData | None,
+) -> WebhookSubscription:
+    """The one subscription to keep among `candidates[0]` and those marked as this webhook's.
+
+    The one whose signing secret the operator holds wins, else the first candidate. The other
+    marked ones are duplicates left by a crash or an ambiguous create (even one that completed
+    after a later reconcile had already created another) and are deleted (Manage only).
+    """
+    mine = (run.namespace, run.name)
+    ours = [candidates[0]] + [
+        s for s in candidates[1:] if marker_of(s) == mine and s.id != candidates[0].id
+    ]
+    keep = next((s for s in ours if _holds_secret_for(held, spec, s.id)), ours[0])
+    if spec.management_policy == "Manage":
+        for duplicate in ours:
+            if duplicate.id != keep.id and marker_of(duplicate) == mine:
+                await _delete(run, client, duplicate.id, "DeletedDuplicate")
+    return keep
 
 
 def _observe(
