@@ -24,8 +24,9 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Received:
-    """One POST the receiver got: the raw body and the headers (lower-case names)."""
+    """One POST the receiver got: its path, the raw body and the headers (lower-case names)."""
 
+    path: str
     body: bytes
     headers: dict[str, str]
 
@@ -46,7 +47,9 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with lock:
-                    received.append(Received(body, {k.lower(): v for k, v in self.headers.items()}))
+                    received.append(
+                        Received(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+                    )
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
