@@ -18,7 +18,12 @@ from pydantic import ValidationError
 
 from pagerduty_operator.kube import OwnerRef, SecretData, SecretProblem
 from pagerduty_operator.models.webhook import PING_ANNOTATION, WebhookSpec
-from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
+from pagerduty_operator.pagerduty import (
+    NotFoundError,
+    PagerDutyClient,
+    PagerDutyError,
+    ProductLimitError,
+)
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookSubscription
 from pagerduty_operator.reconcile.clients import Connection, IntegrationUnavailable
 from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
@@ -348,8 +353,18 @@ async def _converge(
         reasons.append("signing secret lost")
     if reasons:
         old_id = actual.id
-        new = await _create(run, spec, client, desired, reason="Replaced")
-        await _delete(run, client, old_id, "DeletedReplaced")
+        try:
+            new = await _create(run, spec, client, desired, reason="Replaced")
+        except ProductLimitError:
+            if actual.filter != desired.scope:
+                raise
+            # The scope holds PagerDuty's maximum (10 per service or team), this one included:
+            # make room by deleting the old subscription first. A crash in between leaves
+            # nothing to find, so the next reconcile simply creates.
+            await _delete(run, client, old_id, "DeletedReplaced")
+            new = await _create(run, spec, client, desired, reason="Replaced")
+        else:
+            await _delete(run, client, old_id, "DeletedReplaced")
         run.ctx.post_event(
             run.body, "Normal", "Replaced", f"replaced {old_id} by {new.id}: {', '.join(reasons)}"
         )
