@@ -1,8 +1,9 @@
 """The one mapping from failures to a condition reason, a message and a retry decision.
 
 Transient failures (rate limits, server errors, timeouts, a write that may have happened) are
-retried with backoff; failures a person must fix (credentials, scopes, limits, invalid input)
-are reported and re-checked at the next resync, or sooner when a watched Secret changes.
+retried with backoff, a reached product limit every minute; failures a person must fix
+(credentials, scopes, invalid input) are reported and re-checked at the next resync, or sooner
+when a watched Secret changes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 
 TRANSIENT_RETRY_SECONDS = 10.0
 AMBIGUOUS_RETRY_SECONDS = 2.0
+LIMIT_RETRY_SECONDS = 60.0
+"""A product limit frees up without any Kubernetes event (another resource's replacement
+finishes, a person deletes a subscription), so it is checked again every minute."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def describe_failure(error: Exception) -> Failure:
             "MissingAbility", f"the PagerDuty account's plan does not allow this: {error.message}"
         )
     if isinstance(error, ProductLimitError):
-        return Failure("ProductLimitReached", f"PagerDuty product limit reached: {error}")
+        return Failure(
+            "ProductLimitReached", f"PagerDuty product limit reached: {error}", LIMIT_RETRY_SECONDS
+        )
     if isinstance(error, UnknownPriorityError):
         return Failure("UnknownPriority", error.message)
     if isinstance(error, InvalidInputError):
