@@ -356,3 +356,13 @@ def test_a_rule_without_target_follows_its_integrations_service(desk: RuleDesk) 
     assert desk.owned(PathAt.service(first)) == [], "the rule stayed in the old service"
     desk.delete("follower")
     assert desk.owned(PathAt.service(second)) == []
+
+
+def test_a_rule_whose_service_was_deleted_by_hand_can_be_deleted(desk: RuleDesk) -> None:
+    service_id, _ = desk.seed_service()
+    desk.setup_integration()
+    desk.apply(desk.rule("stranded", target={"service": {"id": service_id}}))
+    desk.wait("stranded")
+    desk.sim.admin("DELETE", f"accounts/acme/services/{service_id}")
+    desk.wait("stranded", "Ready", "False", "NotFound", timeout=DRIFT_SECONDS)
+    desk.delete("stranded")  # waits until the finalizer let it go

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from pagerduty_operator.kube import SecretProblem
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
-from pagerduty_operator.pagerduty import PagerDutyClient, PagerDutyError
+from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
 from pagerduty_operator.pagerduty.resources.orchestrations import PathKind
 from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
@@ -271,6 +271,9 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
             if spec.deletion_policy == "Orphan"
             else Remove(run.owner, path_known_id)
         )
-        applied = await ctx.paths.submit(connection.rest(), path, change)
+        try:
+            applied = await ctx.paths.submit(connection.rest(), path, change)
+        except NotFoundError:
+            continue  # the service or orchestration is gone, and the rule with it
         if applied.result.found and spec.deletion_policy == "Delete":
             run.event("Normal", "Deleted", f"deleted rule {applied.result.rule_id}")
