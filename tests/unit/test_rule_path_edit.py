@@ -142,3 +142,23 @@ def test_a_persons_route_to_a_missing_set_is_not_ours_to_fix() -> None:
     theirs = {**THEIRS_2, "actions": {"route_to": "nowhere"}}
     sets, _ = edit_sets(_start(theirs), [Upsert(_rule("a"))])
     assert [s["id"] for s in sets] == ["start"]
+
+
+def test_a_rule_read_back_with_pagerdutys_defaults_is_not_rewritten() -> None:
+    """PagerDuty may fill in actions it was not sent (nulls, false, []); that is no change."""
+    sets, _ = edit_sets(_start(THEIRS_1), [Upsert(_rule("a"))])
+    stored = sets[0]["rules"][0]
+    stored["id"] = "dddd0001"
+    stored["actions"] = {
+        **stored["actions"],
+        "suppress": False,
+        "suspend": None,
+        "variables": [],
+        "route_to": None,
+    }
+    again, results = edit_sets(sets, [Upsert(_rule("a"), known_id="dddd0001")])
+    assert again == sets  # so the coordinator makes no PUT
+    assert results[("ns", "a")].differences == []
+    changed, results = edit_sets(sets, [Upsert(_rule("a", severity="info"))])
+    assert changed[0]["rules"][0]["actions"] == {"severity": "info"}
+    assert results[("ns", "a")].differences == ["actions"]

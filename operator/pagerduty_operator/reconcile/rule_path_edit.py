@@ -219,6 +219,8 @@ def edit_sets(
         result.differences = desired.differences(old_rule)
         new_rule = desired.body(old_rule.get("id"))
         if old_set.get("id") == desired.set_id:
+            if not result.differences:
+                continue  # as PagerDuty returned it (with its defaults): no PUT for nothing
             old_set["rules"] = [new_rule if r is old_rule else r for r in old_set["rules"]]
         else:
             result.differences.append("set")
