@@ -22,6 +22,10 @@ from pagerduty_operator.devenv.stack import SimulatorProcess
 ACCOUNT = "acme"
 PERSON_TOKEN = "y_SIMfake_acme_FULL1"
 """A person editing PagerDuty by hand: a key the operator under test never uses."""
+SECRET_KEYS = frozenset(
+    {"token", "client_secret", "secret", "integration_key", "routing_key", "refresh_token"}
+)
+"""Keys of the simulator's state dump whose values are credentials or secrets."""
 MARKER_RE = re.compile(r"\[k8s:([a-z0-9.-]+)/([a-z0-9.-]+)\]\s*$")
 
 
@@ -104,13 +108,24 @@ class Sim:
         return self.process.admin(method, path, **kwargs)
 
     def state(self) -> dict[str, Any]:
+        """The simulator's whole state; every credential and secret in it goes to the ledger."""
         state: dict[str, Any] = self.admin("GET", "state")
-        for account in state["accounts"]:
-            for sub in account.get("webhook_subscriptions") or []:
-                self.ledger.add(f"signing secret of {sub['id']}", sub.get("secret"))
-                for header in sub.get("custom_headers") or []:
-                    self.ledger.add(f"header {header['name']} of {sub['id']}", header.get("value"))
+        self._record_secrets(state, "state")
         return state
+
+    def _record_secrets(self, node: Any, where: str) -> None:
+        # Header values are not recorded: clear `value`s are no secret; tests add the values
+        # they take from Secrets themselves.
+        if isinstance(node, dict):
+            label = node.get("id") or node.get("label") or node.get("client_id") or ""
+            for key, value in node.items():
+                if key in SECRET_KEYS and isinstance(value, str):
+                    self.ledger.add(f"{key} of {where}/{label}", value)
+                else:
+                    self._record_secrets(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for item in node:
+                self._record_secrets(item, where)
 
     def all_subscriptions(self, account: str = ACCOUNT) -> list[Subscription]:
         for item in self.state()["accounts"]:
