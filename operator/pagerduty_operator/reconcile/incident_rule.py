@@ -253,9 +253,11 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
     run = _Run(ctx, body)
     try:
         connection = await ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
-    except IntegrationUnavailable:
+    except IntegrationUnavailable as problem:
         cached = ctx.clients.cached(run.owner[0], spec.integration_ref.name)
         if cached is None:
+            if problem.reason == "IntegrationNotFound" and not run.previous.get("ruleId"):
+                return  # no integration to have made a rule with, and none recorded
             raise
         connection = cached
     try:
