@@ -1,8 +1,8 @@
 """Session fixtures of the operator's end-to-end tests: one simulator, one shared operator.
 
 The shared operator watches the namespaces `pdo-*` with a short resync interval; each test gets a
-`tenant` there. Crash tests use `isolated_tenant`: a namespace `pdk-*` and an operator process of
-their own that they may kill and restart.
+`tenant` there. Crash tests use `isolated_tenant`: a namespace `pdk-*` watched by a second
+operator process (`crash_operator`) that they may kill and restart.
 """
 
 from __future__ import annotations
@@ -113,32 +113,41 @@ def tenant(
     _cleanup(cluster, tenant, CONVERGE_SECONDS)
 
 
-@pytest.fixture
-def isolated_tenant(
-    control_plane: ControlPlane,
-    crds: list[str],
-    cluster: Cluster,
-    sim: Sim,
-    secret_ledger: SecretLedger,
-    stack_dir: Path,
-    request: pytest.FixtureRequest,
-) -> Iterator[tuple[Tenant, OperatorProcess]]:
-    """A namespace with an operator of its own (not the shared one), to kill and restart."""
-    tenant = new_tenant(cluster, sim, secret_ledger, ISOLATED_PREFIX, request.node.name)
+@pytest.fixture(scope="session")
+def crash_operator(
+    control_plane: ControlPlane, crds: list[str], sim: Sim, stack_dir: Path
+) -> Iterator[OperatorProcess]:
+    """The operator of the `pdk-*` namespaces, which crash tests kill and restart."""
     operator = OperatorProcess(
         stack_dir,
         control_plane.kubeconfig,
         sim.process,
-        namespaces=[tenant.namespace],
+        namespaces=[f"{ISOLATED_PREFIX}*"],
         resync_seconds=RESYNC_SECONDS,
-        name=f"operator-{tenant.namespace}",
+        name="operator-crash",
     )
     operator.start()
-    yield tenant, operator
+    yield operator
+    operator.stop()
+
+
+@pytest.fixture
+def isolated_tenant(
+    crash_operator: OperatorProcess,
+    cluster: Cluster,
+    sim: Sim,
+    secret_ledger: SecretLedger,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Tenant, OperatorProcess]]:
+    """A namespace watched by an operator that is not the shared one: kill and restart it.
+
+    That operator watches no other test's resources (every test cleans up before the next).
+    """
+    if crash_operator.process.poll() is not None:
+        crash_operator.restart()
+    tenant = new_tenant(cluster, sim, secret_ledger, ISOLATED_PREFIX, request.node.name)
+    yield tenant, crash_operator
     sim.clear_faults()
-    if operator.process.poll() is not None:
-        operator.restart()
-    try:
-        _cleanup(cluster, tenant, CONVERGE_SECONDS)
-    finally:
-        operator.stop()
+    if crash_operator.process.poll() is not None:
+        crash_operator.restart()
+    _cleanup(cluster, tenant, CONVERGE_SECONDS)

@@ -24,7 +24,7 @@ def test_adopts_an_unmarked_subscription_and_rotates_it_on_request(tenant: Tenan
     assert tenant.cluster.secret(tenant.namespace, "adopted-signing") is None
 
     # Adopted for good: several resyncs later it is still the same one, and the only one.
-    time.sleep(3 * RESYNC_SECONDS)
+    time.sleep(2 * RESYNC_SECONDS)
     [sub] = [s for s in tenant.sim.all_subscriptions() if s.url == url]
     assert sub.id == existing
     assert sub.marker == (tenant.namespace, "adopted")

@@ -7,7 +7,6 @@ in the owned Secret, verifies a real signed delivery (a ping) at a loopback rece
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -79,12 +78,9 @@ def _exactly_one_each_and_verified(tenant: Tenant, receiver: Receiver) -> None:
             found.append(subs[0])
         return found
 
-    wait_for(settled, what="one subscription per resource", timeout=DRIFT_SECONDS)
+    subs = wait_for(settled, what="one subscription per resource", timeout=DRIFT_SECONDS)
     for name in NAMES:
         tenant.wait_webhook_ready(name)
-    # A duplicate created by a create that completed late is also gone after a listing refresh.
-    time.sleep(3)
-    subs = wait_for(settled, what="still one subscription per resource", timeout=DRIFT_SECONDS)
     assert len(tenant.subscriptions()) == len(NAMES)
 
     for name, sub in zip(NAMES, subs, strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from operator_harness import CONVERGE_SECONDS, GROUP, WEBHOOKS, Tenant, wait_for
 
 from pagerduty_operator.models.webhook import DEFAULT_WEBHOOK_EVENTS
@@ -12,6 +14,11 @@ def _owner_uids(tenant: Tenant, secret_name: str) -> list[str]:
     assert secret is not None, f"Secret {secret_name} was not written"
     assert secret.metadata is not None
     return [ref.uid for ref in secret.metadata.owner_references or []]
+
+
+def _event_reasons(tenant: Tenant, name: str) -> set[str]:
+    events = json.loads(tenant.cluster.events_json(tenant.namespace))["items"]
+    return {e["reason"] for e in events if e["involvedObject"]["name"] == name}
 
 
 def test_account_scope_create_then_delete(tenant: Tenant) -> None:
@@ -112,3 +119,10 @@ def test_team_scope_changes_in_place_then_delete(tenant: Tenant) -> None:
     tenant.cluster.delete(WEBHOOKS, tenant.namespace, "team-hook")
     tenant.cluster.wait_gone(WEBHOOKS, tenant.namespace, "team-hook", CONVERGE_SECONDS)
     assert tenant.sim.subscription(sub.id) is None
+    wanted = {"Created", "Updated", "Deleted"}
+    wait_for(
+        lambda: wanted <= _event_reasons(tenant, "team-hook"),
+        what="Created, Updated and Deleted Events on the webhook",
+    )
+    reasons = _event_reasons(tenant, "team-hook")
+    assert "Replaced" not in reasons

@@ -57,8 +57,8 @@ def test_observe_reports_drift_and_never_writes(tenant: Tenant) -> None:
     tenant.wait_condition(
         WEBHOOKS, "observed", "Ready", "True", timeout=CONVERGE_SECONDS + 3 * RESYNC_SECONDS
     )
-    # ... and a few more resyncs.
-    time.sleep(2 * RESYNC_SECONDS)
+    # ... and one more resync.
+    time.sleep(RESYNC_SECONDS)
 
     # Deleting the resource leaves the subscription alone.
     tenant.cluster.delete(WEBHOOKS, tenant.namespace, "observed")
