@@ -281,8 +281,9 @@ async def _create(
     client: PagerDutyClient,
     desired: DesiredSubscription,
     *,
-    reason: str,
+    reason: str | None,
 ) -> WebhookSubscription:
+    """Create the subscription and store its signing secret; post `reason` as an Event if set."""
     created = await client.webhooks.create(desired.for_create())
     secret = created.signing_secret
     run.ctx.listings.upsert(client, created)
@@ -306,7 +307,8 @@ async def _create(
             "PagerDuty returned no signing secret for the new subscription",
         )
     run.status["subscriptionId"] = created.id
-    run.event("Normal", reason, f"{reason.lower()} webhook subscription {created.id}")
+    if reason is not None:
+        run.event("Normal", reason, f"{reason.lower()} webhook subscription {created.id}")
     return created
 
 
@@ -354,7 +356,7 @@ async def _converge(
     if reasons:
         old_id = actual.id
         try:
-            new = await _create(run, spec, client, desired, reason="Replaced")
+            new = await _create(run, spec, client, desired, reason=None)
         except ProductLimitError:
             if actual.filter != desired.scope:
                 raise
@@ -362,7 +364,7 @@ async def _converge(
             # make room by deleting the old subscription first. A crash in between leaves
             # nothing to find, so the next reconcile simply creates.
             await _delete(run, client, old_id, "DeletedReplaced")
-            new = await _create(run, spec, client, desired, reason="Replaced")
+            new = await _create(run, spec, client, desired, reason=None)
         else:
             await _delete(run, client, old_id, "DeletedReplaced")
         run.ctx.post_event(
