@@ -6,6 +6,7 @@ exactly one is left.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from operator_harness import WEBHOOKS, Subscription, Tenant, wait_for
@@ -50,6 +51,15 @@ def test_url_change_replaces_the_subscription(tenant: Tenant) -> None:
     assert second.url == tenant.url("rotating", "/v2")
     differs = tenant.stored_signing_secret("rotating") != first.secret
     assert differs, "the replacement must store a new signing secret"
+    replaced = [
+        e
+        for e in json.loads(tenant.cluster.events_json(tenant.namespace))["items"]
+        if e["reason"] == "Replaced" and e["involvedObject"]["name"] == "rotating"
+    ]
+    assert len(replaced) == 1, "one replacement, one Replaced Event"
+    assert replaced[0].get("count", 1) == 1
+    assert first.id in replaced[0]["message"]
+    assert second.id in replaced[0]["message"]
 
 
 def test_custom_header_change_replaces_the_subscription(tenant: Tenant) -> None:
