@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from operator_harness import RESYNC_SECONDS, WEBHOOKS, Tenant, conditions_of
@@ -22,6 +23,10 @@ def test_adopts_an_unmarked_subscription_and_rotates_it_on_request(tenant: Tenan
     assert conditions_of(obj)["Synced"]["status"] == "True"
     assert not obj["status"].get("signingSecret")
     assert tenant.cluster.secret(tenant.namespace, "adopted-signing") is None
+    events = json.loads(tenant.cluster.events_json(tenant.namespace))["items"]
+    adopted = [e for e in events if e["reason"] == "Adopted"]
+    assert len(adopted) == 1
+    assert existing in adopted[0]["message"]
 
     # Adopted for good: several resyncs later it is still the same one, and the only one.
     time.sleep(2 * RESYNC_SECONDS)

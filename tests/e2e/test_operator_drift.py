@@ -56,3 +56,26 @@ def test_edited_subscription_is_corrected_in_place(tenant: Tenant) -> None:
     wait_for(corrected, what="the edits to be corrected", timeout=DRIFT_SECONDS)
     assert [s.id for s in tenant.subscriptions("edited")] == [original.id]
     assert tenant.signing_secret_matches("edited", original)
+
+
+def test_deleted_signing_secret_is_replaced_with_a_new_subscription(tenant: Tenant) -> None:
+    """PagerDuty shows a secret only at creation: losing the Secret means a new subscription."""
+    tenant.apply(
+        tenant.api_key_secret(),
+        tenant.integration(),
+        tenant.webhook("lost-secret", scope={"type": "team", "id": tenant.team_id}),
+    )
+    tenant.wait_webhook_ready("lost-secret")
+    first = tenant.only_subscription("lost-secret")
+
+    tenant.cluster.delete_secret(tenant.namespace, "lost-secret-signing")
+
+    def restored() -> Subscription | None:
+        subs = tenant.subscriptions("lost-secret")
+        if len(subs) != 1 or subs[0].id == first.id:
+            return None
+        return subs[0] if tenant.signing_secret_matches("lost-secret", subs[0]) else None
+
+    wait_for(restored, what="a new subscription with its secret stored", timeout=DRIFT_SECONDS)
+    assert tenant.sim.subscription(first.id) is None
+    tenant.wait_webhook_ready("lost-secret")

@@ -116,6 +116,17 @@ def test_team_scope_changes_in_place_then_delete(tenant: Tenant) -> None:
     same_secret = tenant.stored_signing_secret("team-hook") == secret_before
     assert same_secret, "an in-place change must keep the signing secret"
 
+    # The filter changes in place too: from the team to the whole account.
+    tenant.apply({**changed, "spec": {**changed["spec"], "scope": {"type": "account"}}})
+    obj = tenant.wait_webhook_ready(
+        "team-hook", extra=lambda o: o["status"]["scope"]["type"] == "account"
+    )
+    moved = tenant.only_subscription("team-hook")
+    assert moved.id == sub.id
+    assert moved.filter == ("account_reference", None)
+    same_secret = tenant.stored_signing_secret("team-hook") == secret_before
+    assert same_secret, "a scope change must keep the signing secret"
+
     tenant.cluster.delete(WEBHOOKS, tenant.namespace, "team-hook")
     tenant.cluster.wait_gone(WEBHOOKS, tenant.namespace, "team-hook", CONVERGE_SECONDS)
     assert tenant.sim.subscription(sub.id) is None
