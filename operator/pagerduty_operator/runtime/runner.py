@@ -18,6 +18,7 @@ from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.config import OperatorConfig
 from pagerduty_operator.runtime.kicks import Kicker
+from pagerduty_operator.runtime.kopf_session import bounded_session, connection_limit
 from pagerduty_operator.runtime.metrics import serve_metrics
 from pagerduty_operator.runtime.settings import configure_kopf
 
@@ -69,9 +70,14 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
 
     @kopf.on.login(registry=registry)
-    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        # The same source as the reconcilers' client: in-cluster, else the kubeconfig.
-        return kopf.login_via_client(**kwargs)
+    async def login(**kwargs: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession | None:
+        # The same source as the reconcilers' client: in-cluster, else the kubeconfig; kopf's
+        # session gets a bounded connection pool (see kopf_session).
+        info = kopf.login_via_client(**kwargs)
+        limit = connection_limit(config.namespaces)
+        if info is None or limit is None:
+            return info
+        return bounded_session(info, limit)
 
     @kopf.on.startup(registry=registry)
     async def start_services(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
