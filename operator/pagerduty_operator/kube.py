@@ -2,6 +2,11 @@
 
 Everything goes through the synchronous `kubernetes` client run in `asyncio.to_thread`, so nothing
 blocks the event loop. Secret values are returned to callers but never logged or put in errors.
+
+Only the client's `ApiClient` is used (authentication, TLS, token refresh, errors as
+`ApiException`), with plain JSON bodies: the generated `CoreV1Api` module alone costs about
+70 MiB of memory (every core model class is imported with it), for the three Secret calls the
+operator makes.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -19,6 +25,8 @@ from kubernetes.client.exceptions import ApiException
 from pagerduty_operator.runtime.config import GROUP
 
 VERSION = "v1alpha1"
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "pagerduty-operator"
 
@@ -79,24 +87,58 @@ class Kube:
     """Async facade over the Kubernetes API for one operator process."""
 
     def __init__(self, api_client: client.ApiClient) -> None:
-        self._core = client.CoreV1Api(api_client)
-        self._custom = client.CustomObjectsApi(api_client)
+        self._api = api_client
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """One request (blocking: run it in a thread); the decoded JSON answer.
+
+        Raises `ApiException` (with `.status`) for any answer but 2xx.
+        """
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        request = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            header_params=headers,
+            body=dict(body) if body is not None else None,
+            auth_settings=["BearerToken"],
+        )
+        response = self._api.call_api(*request)
+        response.read()  # type: ignore[no-untyped-call]
+        answer = self._api.response_deserialize(response, {"2XX": "object"}).data
+        return dict(answer) if isinstance(answer, dict) else {}
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(self._call, method, path, body, content_type)
 
     async def read_secret(self, namespace: str, name: str) -> SecretData | None:
         """The Secret's decoded data, or None when it does not exist."""
         try:
-            secret = await asyncio.to_thread(self._core.read_namespaced_secret, name, namespace)
+            secret = await self._request("GET", _secret_path(namespace, name))
         except ApiException as error:
             if error.status == 404:
                 return None
             raise
-        meta = secret.metadata or client.V1ObjectMeta()
+        meta = secret.get("metadata") or {}
         return SecretData(
             name=name,
-            data=_decode(name, secret.data),
-            resource_version=meta.resource_version or "",
-            annotations=dict(meta.annotations or {}),
-            owner_uids=frozenset(ref.uid for ref in (meta.owner_references or [])),
+            data=_decode(name, secret.get("data")),
+            resource_version=str(meta.get("resourceVersion") or ""),
+            annotations=dict(meta.get("annotations") or {}),
+            owner_uids=frozenset(str(ref.get("uid")) for ref in meta.get("ownerReferences") or []),
         )
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> tuple[str, str]:
@@ -140,11 +182,8 @@ class Kube:
         }
         # Create first: the Secret is usually new (a webhook's first signing secret), so this
         # saves a read; only when it exists (409) is it read, checked and patched.
-        new_secret = client.V1Secret.from_dict(body)
-        if new_secret is None:  # pragma: no cover - from_dict returns None only for None
-            raise ValueError("empty Secret body")
         try:
-            await asyncio.to_thread(self._core.create_namespaced_secret, namespace, new_secret)
+            await self._request("POST", _secret_path(namespace), body)
             return
         except ApiException as error:
             if error.status != 409:
@@ -158,48 +197,45 @@ class Kube:
                 f"Secret {name!r} already exists and belongs to another object; "
                 "choose another name in signingSecretRef",
             )
-        await asyncio.to_thread(self._core.patch_namespaced_secret, name, namespace, body)
+        await self._request("PATCH", _secret_path(namespace, name), body, STRATEGIC_MERGE)
 
     async def update_secret_data(self, namespace: str, name: str, data: Mapping[str, str]) -> None:
         """Write keys into an existing Secret, e.g. refreshed OAuth tokens into the user's."""
-        await asyncio.to_thread(
-            self._core.patch_namespaced_secret, name, namespace, {"stringData": dict(data)}
+        await self._request(
+            "PATCH", _secret_path(namespace, name), {"stringData": dict(data)}, STRATEGIC_MERGE
         )
 
     async def get_object(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         """A custom object of our group, or None when it does not exist."""
         try:
-            obj = await asyncio.to_thread(
-                self._custom.get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name
-            )
+            return await self._request("GET", _object_path(namespace, plural, name))
         except ApiException as error:
             if error.status == 404:
                 return None
             raise
-        return dict(obj) if isinstance(obj, dict) else None
 
     async def list_objects(self, plural: str, namespace: str) -> list[dict[str, Any]]:
         """Every custom object of our group and `plural` in `namespace`."""
-        listing = await asyncio.to_thread(
-            self._custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural
-        )
-        items = listing.get("items", []) if isinstance(listing, dict) else []
-        return [dict(item) for item in items if isinstance(item, dict)]
+        listing = await self._request("GET", _object_path(namespace, plural))
+        return [dict(item) for item in listing.get("items") or [] if isinstance(item, dict)]
 
     async def patch_status(
         self, plural: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> None:
         """Merge-patch the status subresource (the caller sends whole lists, e.g. conditions)."""
+        path = _object_path(namespace, plural, name) + "/status"
         try:
-            await asyncio.to_thread(
-                self._custom.patch_namespaced_custom_object_status,
-                GROUP,
-                VERSION,
-                namespace,
-                plural,
-                name,
-                {"status": dict(status)},
-            )
+            await self._request("PATCH", path, {"status": dict(status)}, MERGE_PATCH)
         except ApiException as error:
             if error.status != 404:  # the object is gone: nothing to report on
                 raise
+
+
+def _secret_path(namespace: str, name: str | None = None) -> str:
+    path = f"/api/v1/namespaces/{quote(namespace, safe='')}/secrets"
+    return f"{path}/{quote(name, safe='')}" if name is not None else path
+
+
+def _object_path(namespace: str, plural: str, name: str | None = None) -> str:
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{quote(namespace, safe='')}/{plural}"
+    return f"{path}/{quote(name, safe='')}" if name is not None else path
