@@ -34,6 +34,9 @@ class Converged:
     apiserver: dict[str, int]
     operator_cpu_seconds: float
     simulator_cpu_seconds: float
+    control_plane_cpu_seconds: dict[str, float]
+    first_call_seconds: float | None = None
+    last_call_seconds: float | None = None
 
     @property
     def objects_per_second(self) -> float:
@@ -65,19 +68,35 @@ def wait_quiet(scenario: Scenario, quiet: float = 2.0, limit: float = 30.0) -> N
             last, since = seq, time.monotonic()
 
 
-def converge(scenario: Scenario, timeout: float) -> Converged:
-    """Create every webhook and rule of the workload at once; measure until all are Ready."""
+def converge(scenario: Scenario, timeout: float, *, operator_after: bool = False) -> Converged:
+    """Create every webhook and rule of the workload at once; measure until all are Ready.
+
+    With `operator_after`, the operator is stopped while the objects are created and the clock
+    starts when it is running again (it then finds them all at once, as after an upgrade):
+    the operator's own throughput, without the apiserver's create rate in it.
+    """
     workload = scenario.workload
     objects = [*workload.webhook_objects(), *workload.rule_objects()]
     keys = [key_of(o) for o in objects]
     cluster = scenario.cluster
+    operator = scenario.operator
+    if operator_after and operator is not None:
+        operator.stop()
+        create_seconds = create_all(cluster.kube, objects)
     seq = scenario.last_seq()
     api_before = cluster.apiserver_requests()
     lists_before = scenario.ready.lists
-    operator_cpu = cpu_seconds(scenario.operator_pid)
+    components = cluster.component_pids()
+    component_cpu = {name: cpu_seconds(pid) for name, pid in components.items()}
     simulator_cpu = cpu_seconds(scenario.simulator.process.pid)
-    started = time.monotonic()
-    create_seconds = create_all(cluster.kube, objects)
+    if operator_after and operator is not None:
+        operator.restart()
+        started, wall_started = time.monotonic(), time.time()
+        operator_cpu = 0.0  # a new process: all of its CPU counts
+    else:
+        operator_cpu = cpu_seconds(scenario.operator_pid)
+        started, wall_started = time.monotonic(), time.time()
+        create_seconds = create_all(cluster.kube, objects)
     done = scenario.ready.wait_all_ready(keys, timeout)
     if done is None:
         left = scenario.ready.not_ready(keys)
@@ -86,9 +105,13 @@ def converge(scenario: Scenario, timeout: float) -> Converged:
             f"{dict(scenario.ready.reasons(keys))}"
         )
     calls_until_ready = scenario.calls_since(seq)
+    stamps = [float(e["at"]) for e in scenario.requests_since(seq)]
     wait_quiet(scenario)
     operator_cpu = cpu_seconds(scenario.operator_pid) - operator_cpu
     simulator_cpu = cpu_seconds(scenario.simulator.process.pid) - simulator_cpu
+    component_cpu = {
+        name: cpu_seconds(pid) - component_cpu[name] for name, pid in components.items()
+    }
     apiserver = request_delta(api_before, cluster.apiserver_requests())
     for plural in {k[0] for k in keys}:  # the benchmark's own creates
         apiserver[f"POST {plural}"] = apiserver.get(f"POST {plural}", 0) - sum(
@@ -108,6 +131,9 @@ def converge(scenario: Scenario, timeout: float) -> Converged:
         apiserver={k: v for k, v in apiserver.items() if v > 0},
         operator_cpu_seconds=operator_cpu,
         simulator_cpu_seconds=simulator_cpu,
+        control_plane_cpu_seconds=component_cpu,
+        first_call_seconds=min(stamps) - wall_started if stamps else None,
+        last_call_seconds=max(stamps) - wall_started if stamps else None,
     )
 
 
@@ -134,11 +160,15 @@ def report_convergence(result: BenchResult, converged: Converged) -> None:
         converged.apiserver_total,
         note=f"{converged.apiserver_total / converged.objects:.1f} per object",
     )
+    others = ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in converged.control_plane_cpu_seconds.items()
+    )
     result.row(
         "operator CPU",
         converged.operator_cpu_seconds,
         "s",
-        note=f"{1000 * converged.operator_cpu_seconds / converged.objects:.1f} ms per object",
+        note=f"{1000 * converged.operator_cpu_seconds / converged.objects:.1f} ms per object; "
+        f"{others}",
     )
     result.details.update(
         create_seconds=round(converged.create_seconds, 3),
@@ -149,4 +179,7 @@ def report_convergence(result: BenchResult, converged: Converged) -> None:
         apiserver_requests=converged.apiserver,
         operator_cpu_seconds=round(converged.operator_cpu_seconds, 2),
         simulator_cpu_seconds=round(converged.simulator_cpu_seconds, 2),
+        control_plane_cpu_seconds={
+            k: round(v, 2) for k, v in converged.control_plane_cpu_seconds.items()
+        },
     )

@@ -36,7 +36,18 @@ def run_rate_limited(cluster: Cluster, webhooks: int, rules: int, timeout: float
     result.row("PagerDuty calls until Ready", needed, note=calls.summary())
     result.row("lower bound", bound, "s", note="calls / 16 per second")
     result.row("time / lower bound", measured, target=Target("<=", RATIO_TARGET))
+    fewest = workload.minimal_calls()
+    minimal = sum(fewest.values())
+    parts = ", ".join(f"{k} {v}" for k, v in fewest.items())
+    result.row("calls / fewest possible", needed / minimal, note=f"fewest: {minimal} ({parts})")
     result.row("PagerDuty 429s", rejected, target=Target("==", 0))
+    first, last = converged.first_call_seconds, converged.last_call_seconds
+    if first is not None and last is not None and last > first:
+        result.row(
+            "PagerDuty calls per second",
+            needed / (last - first),
+            note=f"from the first call at {first:.1f} s to the last at {last:.1f} s",
+        )
     result.details.update(
         workload=workload.describe(),
         simulator_limit_per_minute=SIMULATOR_LIMIT,
@@ -44,9 +55,14 @@ def run_rate_limited(cluster: Cluster, webhooks: int, rules: int, timeout: float
         create_seconds=round(converged.create_seconds, 3),
         lower_bound_seconds=round(bound, 3),
         ratio=round(measured, 4),
+        first_call_seconds=first,
+        last_call_seconds=last,
         pagerduty_calls_until_ready=calls.as_json(),
         pagerduty_calls=converged.calls.as_json(),
         apiserver_requests=converged.apiserver,
         operator_cpu_seconds=round(converged.operator_cpu_seconds, 2),
+        control_plane_cpu_seconds={
+            k: round(v, 2) for k, v in converged.control_plane_cpu_seconds.items()
+        },
     )
     return result

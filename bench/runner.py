@@ -56,6 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sim-requests", type=int, default=1000)
     parser.add_argument("--sim-concurrency", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=600.0, help="per convergence (s)")
+    parser.add_argument(
+        "--operator-after",
+        action="store_true",
+        help="create the scale workload with the operator stopped, then time it from its start",
+    )
     parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
         "--keep-work-dir", action="store_true", help="keep control-plane and operator logs"
@@ -84,7 +89,8 @@ def run_scale(cluster: Cluster, args: argparse.Namespace) -> list[BenchResult]:
         scenario.start()
         setup_integrations(scenario)
         convergence = BenchResult("1 convergence", details={"workload": workload.describe()})
-        report_convergence(convergence, converge(scenario, args.timeout))
+        converged = converge(scenario, args.timeout, operator_after=args.operator_after)
+        report_convergence(convergence, converged)
         if "convergence" in selected:
             results.append(convergence)
         if "idle" in selected:

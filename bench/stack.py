@@ -55,6 +55,24 @@ class Cluster:
     def apiserver_requests(self) -> Counter[str]:
         return apiserver_requests(self.kube)
 
+    def component_pids(self) -> dict[str, int]:
+        """Pids of this cluster's kube-apiserver and etcd (found by their work directory)."""
+        found: dict[str, int] = {}
+        marker = str(self.work_dir / "controlplane")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if not argv or marker.encode() not in b" ".join(argv):
+                continue
+            name = Path(argv[0].decode(errors="replace")).name
+            if name in ("kube-apiserver", "etcd"):
+                found[name] = int(entry.name)
+        return found
+
     def stop(self) -> None:
         if self.api is not None:
             self.api.close()  # type: ignore[no-untyped-call]

@@ -130,6 +130,17 @@ class Workload:
             (self.credential(p.integration), p.scope, p.scope_id or "") for p in self.webhook_plans
         )
 
+    def minimal_calls(self) -> dict[str, int]:
+        """The fewest PagerDuty calls any operator needs to converge this workload from nothing.
+
+        One create per webhook and one list page per (credential, filter scope) to look before
+        creating; per rule path one read, one write and one read of whether the service
+        evaluates its orchestration. Integration checks happen before the clock starts.
+        """
+        paths = len({p.service_id for p in self.rule_plans})
+        lists = sum(max(1, -(-n // 100)) for n in self.subscriptions_per_scope().values())
+        return {"creates": self.webhooks, "lists": lists, "rule paths": 3 * paths}
+
     # -- Kubernetes objects --------------------------------------------------------------
 
     def secrets(self) -> list[dict[str, Any]]:
