@@ -355,6 +355,17 @@ async def _converge(
         reasons.append("signing secret lost")
     if reasons:
         old_id = actual.id
+        if reasons == ["signing secret lost"]:
+            # Nobody can verify what this one delivers any more (e.g. a crash came between the
+            # create and the Secret write): delete it first, so that replacing it never needs a
+            # second place among PagerDuty's 10 per service or team, which a concurrent create
+            # of another webhook would then find taken.
+            await _delete(run, client, old_id, "DeletedReplaced")
+            new = await _create(run, spec, client, desired, reason=None)
+            run.ctx.post_event(
+                run.body, "Normal", "Replaced", f"replaced {old_id} by {new.id}: {reasons[0]}"
+            )
+            return new
         try:
             new = await _create(run, spec, client, desired, reason=None)
         except ProductLimitError:
