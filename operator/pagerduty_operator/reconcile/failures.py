@@ -1,7 +1,7 @@
 """The one mapping from failures to a condition reason, a message and a retry decision.
 
 Transient failures (rate limits, server errors, timeouts, a write that may have happened) are
-retried with backoff, a reached product limit every minute; failures a person must fix
+retried with backoff, a reached product limit every 20 seconds; failures a person must fix
 (credentials, scopes, invalid input) are reported and re-checked at the next resync, or sooner
 when a watched Secret changes.
 """
@@ -29,9 +29,10 @@ from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 
 TRANSIENT_RETRY_SECONDS = 10.0
 AMBIGUOUS_RETRY_SECONDS = 2.0
-LIMIT_RETRY_SECONDS = 60.0
-"""A product limit frees up without any Kubernetes event (another resource's replacement
-finishes, a person deletes a subscription), so it is checked again every minute."""
+LIMIT_RETRY_SECONDS = 20.0
+"""A product limit frees up without any Kubernetes event (another resource's replacement, which
+holds two places for a moment, finishes; a person deletes a subscription), so it is checked
+again soon: one listing and one refused create per attempt."""
 
 
 @dataclass(frozen=True)
