@@ -12,6 +12,10 @@ from pagerduty_operator.reconcile.context import ReconcileContext
 
 log = logging.getLogger(__name__)
 
+ERROR_RETRY_SECONDS = (1.0, 5.0, 15.0, 30.0)
+"""Waits before retrying a kicked reconcile that failed unexpectedly (e.g. the apiserver was
+unreachable); after the last one the error is logged and the resync takes over."""
+
 
 class Kicker:
     """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object."""
@@ -30,15 +34,37 @@ class Kicker:
         task.add_done_callback(lambda _: self._pending.pop(key, None))
 
     async def _run(self, key: tuple[str, str, str]) -> None:
+        """Reconcile until it succeeds or fails for good; kopf retries none of this.
+
+        A transient failure (`kopf.TemporaryError`, status already written) is retried after
+        its delay, as kopf would for its own triggers; an unexpected error a few times with
+        backoff. Kicks arriving meanwhile for the same object are covered by the retry.
+        """
         plural, namespace, name = key
         if self.ctx is None:  # pragma: no cover - wiring error
             return
-        try:
-            await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
-        except kopf.TemporaryError:
-            pass  # status already says what is wrong; kopf's own retries and the timer go on
-        except Exception:
-            log.exception("reconcile of %s %s/%s failed", plural, namespace, name)
+        errors = 0
+        while True:
+            try:
+                await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
+                return
+            except kopf.TemporaryError as error:
+                delay = float(error.delay or ERROR_RETRY_SECONDS[-1])
+            except Exception as error:
+                if errors == len(ERROR_RETRY_SECONDS):
+                    log.exception("reconcile of %s %s/%s failed", plural, namespace, name)
+                    return
+                delay = ERROR_RETRY_SECONDS[errors]
+                errors += 1
+                log.warning(
+                    "reconcile of %s %s/%s failed (%s); retrying in %.0f s",
+                    plural,
+                    namespace,
+                    name,
+                    type(error).__name__,
+                    delay,
+                )
+            await asyncio.sleep(delay)
 
     async def drain(self) -> None:
         tasks = list(self._pending.values())
