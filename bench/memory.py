@@ -22,6 +22,12 @@ def measure_memory(scenario: Scenario) -> BenchResult:
         note=f"VmHWM with {held}, after convergence, resync and latency",
     )
     current = usage.get("VmRSS")
-    result.row("operator RSS at the end", None if current is None else current / 1024, "MiB")
-    result.details.update(usage_kib=usage)
+    phases = ", ".join(f"{k} {v / 1024:.0f}" for k, v in scenario.rss.phases.items())
+    result.row(
+        "operator RSS at the end",
+        None if current is None else current / 1024,
+        "MiB",
+        note=f"peak RSS by phase (MiB, sampled every 0.5 s): {phases}",
+    )
+    result.details.update(usage_kib=usage, peak_rss_kib_by_phase=scenario.rss.phases)
     return result

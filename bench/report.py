@@ -175,6 +175,16 @@ class CallCounts:
             if not endpoint.startswith("GET ")
         )
 
+    def changes(self) -> int:
+        """Writes PagerDuty accepted (every method but GET, answered 2xx): what changed."""
+        return sum(
+            count
+            for endpoint, statuses in self.by_endpoint.items()
+            if not endpoint.startswith("GET ")
+            for status, count in statuses.items()
+            if 200 <= status < 300
+        )
+
     def as_json(self) -> dict[str, dict[str, int]]:
         return {
             endpoint: {str(status): count for status, count in sorted(statuses.items())}

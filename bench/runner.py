@@ -89,16 +89,20 @@ def run_scale(cluster: Cluster, args: argparse.Namespace) -> list[BenchResult]:
         scenario.start()
         setup_integrations(scenario)
         convergence = BenchResult("1 convergence", details={"workload": workload.describe()})
+        scenario.rss.mark("setup")
         converged = converge(scenario, args.timeout, operator_after=args.operator_after)
+        scenario.rss.mark("convergence")
         report_convergence(convergence, converged)
         if "convergence" in selected:
             results.append(convergence)
         if "idle" in selected:
             results.append(measure_idle_resync(scenario, args.resync))
+            scenario.rss.mark("idle resync")
         if "latency" in selected:
             results.append(
                 measure_latency(scenario, args.latency_changes, args.latency_rule_changes)
             )
+            scenario.rss.mark("latency")
         if "memory" in selected:
             results.append(measure_memory(scenario))
     except BenchError as error:

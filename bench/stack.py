@@ -8,7 +8,9 @@ and an operator process that watches only that namespace, so scenarios never see
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,37 @@ def memory_kib(pid: int | None) -> dict[str, int]:
     return found
 
 
+class RssSampler:
+    """Samples a process's resident set size twice a second; the peak since the last `mark`."""
+
+    def __init__(self, pid: Callable[[], int | None]) -> None:
+        self._pid = pid
+        self._peak = 0
+        self.phases: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="rss-sampler")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self._peak = max(self._peak, memory_kib(self._pid()).get("VmRSS", 0))
+            except OSError:
+                continue
+
+    def mark(self, phase: str) -> None:
+        """Record the peak since the previous mark under `phase` (KiB) and start anew."""
+        try:
+            current = memory_kib(self._pid()).get("VmRSS", 0)
+        except OSError:
+            current = 0
+        self.phases[phase] = max(self._peak, current)
+        self._peak = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 class Scenario:
     """A namespace, a seeded simulator and an operator for one workload."""
 
@@ -123,6 +156,7 @@ class Scenario:
         self._operator_args = operator_args or []
         self.operator: OperatorProcess | None = None
         self.tracker: ReadyTracker | None = None
+        self.rss = RssSampler(lambda: self.operator_pid)
 
     def start(self) -> None:
         self.simulator.start()
@@ -167,6 +201,7 @@ class Scenario:
         return entries
 
     def stop(self) -> None:
+        self.rss.stop()
         if self.tracker is not None:
             self.tracker.stop()
         if self.operator is not None:

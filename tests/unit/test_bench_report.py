@@ -99,6 +99,7 @@ def test_call_counts_from_the_simulator_log() -> None:
     assert counts.count("GET", "/webhook_subscriptions") == 7
     assert counts.matching("GET", "/webhook_subscriptions") == 9
     assert counts.writes() == 9
+    assert counts.changes() == 6  # the 429s changed nothing
     assert counts.as_json()["POST /webhook_subscriptions"] == {"200": 5, "429": 3}
     assert "POST /webhook_subscriptions 429 x3" in counts.summary()
 
