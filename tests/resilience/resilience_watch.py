@@ -29,12 +29,21 @@ class StatusWrites:
         self._last: dict[Key, Any] = {}
         self._writes: Counter[Key] = Counter()
         self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._watch, args=(plural,), daemon=True) for plural in plurals
-        ]
+        self._plurals = plurals
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for thread in self._threads:
+        """List each plural (the baseline), then watch from that list's resourceVersion."""
+        for plural in self._plurals:
+            listing = self._custom.list_namespaced_custom_object(
+                GROUP, VERSION, self._namespace, plural
+            )
+            assert isinstance(listing, dict)
+            for obj in listing["items"]:
+                self._record(plural, obj)
+            version = str(listing["metadata"]["resourceVersion"])
+            thread = threading.Thread(target=self._watch, args=(plural, version), daemon=True)
+            self._threads.append(thread)
             thread.start()
 
     def stop(self) -> None:
@@ -46,8 +55,7 @@ class StatusWrites:
         with self._lock:
             return Counter(self._writes)
 
-    def _watch(self, plural: str) -> None:
-        version = ""
+    def _watch(self, plural: str, version: str) -> None:
         while not self._stop.is_set():
             watcher = watch.Watch()  # type: ignore[no-untyped-call]
             try:
