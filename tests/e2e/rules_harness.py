@@ -208,8 +208,11 @@ class RuleDesk:
         if wait:
             self.cluster.wait_gone(RULES, self.namespace, name, CONVERGE_SECONDS)
 
-    def cleanup(self, timeout: float = CONVERGE_SECONDS) -> None:
-        """Delete every rule of the namespace and wait until their finalizers ran."""
+    def cleanup(self, timeout: float = 3 * CONVERGE_SECONDS) -> None:
+        """Delete every rule of the namespace and wait until their finalizers ran.
+
+        Generous: fifty finalizers on one path on a loaded two-core machine can take a while.
+        """
         for obj in self.cluster.list(RULES, self.namespace):
             if not obj["metadata"].get("deletionTimestamp"):
                 self.cluster.delete(RULES, self.namespace, obj["metadata"]["name"])
