@@ -4,13 +4,20 @@ Every test gets its own namespaces (`rs-*`), its own simulator account and an op
 that watches only those namespaces, so it may kill, restart or starve that operator without
 touching anybody else. Teardown deletes the test's custom resources with its operator still up
 (finalizers run), then stops the operator and deletes the namespaces.
+
+The operators this suite starts (over twenty in the kill test) keep their Python bytecode in a
+cache of the session's temporary directory, even when the environment says not to write any
+(`PYTHONDONTWRITEBYTECODE`): recompiling kopf and the kubernetes client at every start would
+double the cost of each restart. Nothing is written into the source tree or the venv.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,6 +55,22 @@ def resilience_kube(k8s_api: client.ApiClient) -> Kube:
     return Kube(k8s_api)
 
 
+@contextmanager
+def _bytecode_cached_in(directory: Path) -> Iterator[None]:
+    """While inside, child processes started from this environment cache bytecode there."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(directory)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _namespace(test_name: str, index: int) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", test_name.lower()).strip("-")[:30].strip("-")
     return f"rs-{slug}-{index}-{uuid.uuid4().hex[:5]}"
@@ -72,14 +95,15 @@ def make_world(
         for name in names:
             control_plane.kubectl("create", "namespace", name)
         account = resilience_sim.new_account(services=services, teams=teams)
-        operator = OperatorProcess(
-            resilience_dir,
-            control_plane.kubeconfig,
-            resilience_sim.process,
-            namespaces=names,
-            resync_seconds=resync,
-            name=f"operator-{names[0]}",
-        )
+        with _bytecode_cached_in(resilience_dir / "pycache"):  # the environment is copied now
+            operator = OperatorProcess(
+                resilience_dir,
+                control_plane.kubeconfig,
+                resilience_sim.process,
+                namespaces=names,
+                resync_seconds=resync,
+                name=f"operator-{names[0]}",
+            )
         receiver = Receiver()
         receiver.start()
         world = World(resilience_sim, resilience_kube, account, names, operator, receiver)
