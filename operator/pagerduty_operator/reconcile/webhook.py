@@ -167,8 +167,16 @@ async def _reconcile(run: _Run, spec: WebhookSpec) -> Outcome:
 
 
 async def _held_secret(run: _Run, spec: WebhookSpec) -> SecretData | None:
-    """The owned signing Secret, refusing one that belongs to someone else before any create."""
+    """The owned signing Secret, refusing before any create one that cannot be written."""
     ref = spec.signing_secret_ref
+    if ref.key in (".", "..") or ref.key.startswith(".."):
+        # The schema's pattern admits these; the apiserver refuses them as Secret keys, which
+        # would leave every new subscription without its secret.
+        raise SecretProblem(
+            "SecretKeyInvalid",
+            f"signingSecretRef.key {ref.key!r} cannot be a key of a Secret "
+            "('.', '..' and keys starting with '..' are refused); choose another key",
+        )
     secret = await run.ctx.kube.read_secret(run.namespace, ref.name)
     if secret is not None and secret.owner_uids and run.owner.uid not in secret.owner_uids:
         raise SecretProblem(
