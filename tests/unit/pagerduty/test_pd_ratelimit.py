@@ -203,14 +203,31 @@ async def test_follows_remaining_when_someone_else_spends_the_budget(
     assert limiter.stats.rate_limited == server.rejected
 
 
-async def test_429_waits_reset_plus_jitter(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimitConfig(jitter=1.0), clock=clock)
+@pytest.mark.parametrize("seed", range(20))
+async def test_429_waits_reset_plus_jitter(seed: int) -> None:
+    # After the pause the bucket is empty, so the first request also waits one pacing interval
+    # (1/rate): no burst follows a 429.
+    clock = FakeClock()
+    config = RateLimitConfig(jitter=1.0)
+    limiter = RateLimiter(config, clock=clock, rng=random.Random(seed))
     await limiter.acquire()
     limiter.release(status=429, headers={"ratelimit-reset": "20", "ratelimit-remaining": "0"})
     waited = await limiter.acquire()
-    assert 20.0 <= waited <= 21.0
+    assert 20.0 < waited <= 21.0 + 1 / config.rate + 1e-9
     assert limiter.stats.rate_limited == 1
     assert limiter.stats.pauses == 1
+
+
+async def test_429_jitter_spreads_the_waits() -> None:
+    config = RateLimitConfig(jitter=1.0)
+    waits = []
+    for seed in range(20):
+        clock = FakeClock()
+        limiter = RateLimiter(config, clock=clock, rng=random.Random(seed))
+        await limiter.acquire()
+        limiter.release(status=429, headers={"ratelimit-reset": "20"})
+        waits.append(await limiter.acquire())
+    assert max(waits) - min(waits) > 0.5
 
 
 async def test_429_without_headers_backs_off_exponentially(clock: FakeClock) -> None:
