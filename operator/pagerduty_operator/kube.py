@@ -15,7 +15,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +69,33 @@ class SecretData:
     resource_version: str
     annotations: Mapping[str, str]
     owner_uids: frozenset[str]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def check_writable_by(self, owner: OwnerRef, ref_field: str) -> None:
+        """Refuse (`SecretProblem`) a Secret this owner may not write.
+
+        The operator writes only Secrets that the resource owns: ones it created (they carry the
+        resource's ownerReference) or ones a person handed over with the label
+        ``app.kubernetes.io/managed-by: pagerduty-operator`` and no owner. Taking over any other
+        Secret would make it garbage when the resource is deleted, for example the Secret that
+        holds the PagerDuty API key.
+        """
+        if owner.uid in self.owner_uids:
+            return
+        if self.owner_uids:
+            raise SecretProblem(
+                "SecretOwnedElsewhere",
+                f"Secret {self.name!r} exists and belongs to another object; "
+                f"choose another name in {ref_field}",
+            )
+        if self.labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
+            raise SecretProblem(
+                "SecretNotOwned",
+                f"Secret {self.name!r} exists and was not created by the operator, which writes "
+                f"only Secrets it owns (deleting this {owner.kind} deletes them); choose another "
+                f"name in {ref_field}, or label the Secret {MANAGED_BY_LABEL}={MANAGED_BY} to hand "
+                "it over",
+            )
 
 
 def _decode(name: str, raw: Mapping[str, bytes | str] | None) -> dict[str, str]:
@@ -139,6 +166,7 @@ class Kube:
             resource_version=str(meta.get("resourceVersion") or ""),
             annotations=dict(meta.get("annotations") or {}),
             owner_uids=frozenset(str(ref.get("uid")) for ref in meta.get("ownerReferences") or []),
+            labels=dict(meta.get("labels") or {}),
         )
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> tuple[str, str]:
@@ -161,11 +189,13 @@ class Kube:
         data: Mapping[str, str],
         owner: OwnerRef,
         annotations: Mapping[str, str] | None = None,
+        ref_field: str = "the spec",
     ) -> None:
         """Create or update a Secret owned by `owner`, keeping keys it does not set.
 
-        A Secret that exists and is owned by another object is refused (`SecretProblem`), so the
-        operator never overwrites a Secret a person or another resource manages.
+        A Secret that exists and that `owner` may not write (see `SecretData.check_writable_by`)
+        is refused with a `SecretProblem` naming `ref_field`, so the operator never overwrites or
+        takes over a Secret a person or another resource manages.
         """
         body: dict[str, Any] = {
             "apiVersion": "v1",
@@ -191,12 +221,7 @@ class Kube:
             existing = await self.read_secret(namespace, name)
             if existing is None:  # pragma: no cover - deleted between the two calls
                 raise
-        if existing.owner_uids and owner.uid not in existing.owner_uids:
-            raise SecretProblem(
-                "SecretOwnedElsewhere",
-                f"Secret {name!r} already exists and belongs to another object; "
-                "choose another name in signingSecretRef",
-            )
+        existing.check_writable_by(owner, ref_field)
         await self._request("PATCH", _secret_path(namespace, name), body, STRATEGIC_MERGE)
 
     async def update_secret_data(self, namespace: str, name: str, data: Mapping[str, str]) -> None:

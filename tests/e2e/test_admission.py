@@ -298,6 +298,24 @@ CASES = [
         {"credentials": {"apiKey": {"secretKeyRef": {"name": "pd-secret", "key": None}}}},
         "spec.credentials.apiKey.secretKeyRef.key",
     ),
+    *(
+        Case(
+            f"secret-key-ref-key-{label}",
+            "integration",
+            {"credentials": {"apiKey": {"secretKeyRef": {"name": "pd-secret", "key": key}}}},
+            "spec.credentials.apiKey.secretKeyRef.key",
+        )
+        for label, key in (("dot", "."), ("dotdot", ".."), ("leading-dotdot", "..token"))
+    ),
+    *(
+        Case(
+            f"signing-secret-key-{label}",
+            "webhook",
+            {"signingSecretRef": {"key": key}},
+            "spec.signingSecretRef.key",
+        )
+        for label, key in (("dot", "."), ("dotdot", ".."), ("leading-dotdot", "..secret"))
+    ),
     Case("service-id-lowercase", "integration", {"serviceId": "pchkout"}, "spec.serviceId"),
     Case(
         "events-integration-without-service",

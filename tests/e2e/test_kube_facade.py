@@ -1,4 +1,4 @@
-"""`Kube.write_owned_secret` against the real apiserver: create, update in place, refuse others'."""
+"""`Kube.write_owned_secret` on the real apiserver: it refuses Secrets it does not own."""
 
 from __future__ import annotations
 
@@ -69,17 +69,50 @@ async def test_refuses_a_secret_owned_by_another_object(
     assert _data(k8s_api, namespace, "taken") == {"signingSecret": "theirs"}
 
 
-async def test_takes_over_a_secret_without_owner(k8s_api: client.ApiClient, namespace: str) -> None:
+async def test_refuses_a_secret_nobody_handed_over(
+    k8s_api: client.ApiClient, namespace: str
+) -> None:
+    # For example the Secret with the PagerDuty API key: owning it would garbage-collect it
+    # with the resource.
     core = client.CoreV1Api(k8s_api)
     core.create_namespaced_secret(
         namespace,
-        client.V1Secret(metadata=client.V1ObjectMeta(name="unowned"), string_data={"keep": "me"}),
+        client.V1Secret(metadata=client.V1ObjectMeta(name="api-key"), string_data={"keep": "me"}),
     )
     kube = Kube(k8s_api)
     owner = _owner(k8s_api, namespace, "hook")
-    await kube.write_owned_secret(namespace, "unowned", {"signingSecret": "new"}, owner)
-    assert _data(k8s_api, namespace, "unowned") == {"keep": "me", "signingSecret": "new"}
-    secret = await kube.read_secret(namespace, "unowned")
+    with pytest.raises(SecretProblem) as caught:
+        await kube.write_owned_secret(
+            namespace, "api-key", {"signingSecret": "new"}, owner, ref_field="signingSecretRef"
+        )
+    assert caught.value.reason == "SecretNotOwned"
+    assert "signingSecretRef" in caught.value.message
+    assert "app.kubernetes.io/managed-by=pagerduty-operator" in caught.value.message
+    assert "new" not in str(caught.value)
+    assert _data(k8s_api, namespace, "api-key") == {"keep": "me"}
+    secret = await kube.read_secret(namespace, "api-key")
+    assert secret is not None
+    assert secret.owner_uids == frozenset()
+
+
+async def test_takes_over_a_secret_handed_over_by_label(
+    k8s_api: client.ApiClient, namespace: str
+) -> None:
+    core = client.CoreV1Api(k8s_api)
+    core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(
+                name="handed-over", labels={"app.kubernetes.io/managed-by": "pagerduty-operator"}
+            ),
+            string_data={"keep": "me"},
+        ),
+    )
+    kube = Kube(k8s_api)
+    owner = _owner(k8s_api, namespace, "hook")
+    await kube.write_owned_secret(namespace, "handed-over", {"signingSecret": "new"}, owner)
+    assert _data(k8s_api, namespace, "handed-over") == {"keep": "me", "signingSecret": "new"}
+    secret = await kube.read_secret(namespace, "handed-over")
     assert secret is not None
     assert secret.owner_uids == {owner.uid}
 

@@ -179,12 +179,8 @@ async def _ensure_events_integration(
     client = connection.rest()
     known_id = (run.previous.get("eventsIntegration") or {}).get("id")
     secret = await run.ctx.kube.read_secret(run.namespace, wanted.secret_name)
-    if secret is not None and secret.owner_uids and run.owner.uid not in secret.owner_uids:
-        raise SecretProblem(
-            "SecretOwnedElsewhere",
-            f"Secret {wanted.secret_name!r} exists and belongs to another object; "
-            "choose another eventsIntegration.secretName",
-        )
+    if secret is not None:
+        secret.check_writable_by(run.owner, "eventsIntegration.secretName")
     if not known_id and secret is not None:
         known_id = secret.annotations.get(INTEGRATION_ID_ANNOTATION)
     service = await client.services.get(service_id, include_integrations=True)
@@ -212,6 +208,7 @@ async def _ensure_events_integration(
             {ROUTING_KEY_SECRET_KEY: value},
             run.owner,
             annotations={INTEGRATION_ID_ANNOTATION: found.id},
+            ref_field="eventsIntegration.secretName",
         )
     if created:
         run.ctx.post_event(

@@ -178,12 +178,8 @@ async def _held_secret(run: _Run, spec: WebhookSpec) -> SecretData | None:
             "('.', '..' and keys starting with '..' are refused); choose another key",
         )
     secret = await run.ctx.kube.read_secret(run.namespace, ref.name)
-    if secret is not None and secret.owner_uids and run.owner.uid not in secret.owner_uids:
-        raise SecretProblem(
-            "SecretOwnedElsewhere",
-            f"Secret {ref.name!r} exists and belongs to another object; "
-            "choose another name in signingSecretRef",
-        )
+    if secret is not None:
+        secret.check_writable_by(run.owner, "signingSecretRef")
     return secret
 
 
@@ -306,6 +302,7 @@ async def _create(
                 SUBSCRIPTION_ANNOTATION: created.id,
                 DIGEST_ANNOTATION: headers_digest(list(desired.headers), value),
             },
+            ref_field="signingSecretRef",
         )
         _signing_secret_held(run, spec, created.id)
     else:
