@@ -76,8 +76,8 @@ def _overrides(world: World, plural: str) -> Overrides:
             "signingSecretRef.name": sometimes(
                 ["signing-a", "signing-b"], crd, "signingSecretRef.name", weight=1
             ),
-            # Keys the schema admits but a Secret refuses: once a 422 on every signing-secret
-            # write, the reconcile failing with a traceback and recreating the subscription.
+            # Keys a Secret refuses: once a 422 on every signing-secret write, the reconcile
+            # failing with a traceback and recreating the subscription; now refused at admission.
             "signingSecretRef.key": sometimes(
                 ["signingSecret", ".", "..hidden"], crd, "signingSecretRef.key", weight=1
             ),
@@ -153,7 +153,7 @@ def _explicit(plural: str) -> list[dict[str, Any]]:
     """Specs that once broke the operator, always tried besides the generated ones."""
     if plural != WEBHOOKS:
         return []
-    return [  # keys the schema admits but a Secret refuses (a 422 on every signing-secret write)
+    return [  # keys a Secret refuses (once a 422 on every signing-secret write; now admission's)
         {
             "integrationRef": {"name": INTEGRATION},
             "url": f"https://hooks.example/{key.strip('.') or 'dot'}",
