@@ -226,3 +226,54 @@ async def test_two_credentials_on_one_path_never_lose_each_others_rules() -> Non
     assert all(o.wrote for o in outcomes)
     names = sorted(m[0][1] for r in store.sets[0]["rules"] if (m := parse_marker(r["label"])))
     assert names == ["a0", "a1", "a2", "b0", "b1", "b2"]
+
+
+async def _ticks(count: int = 30) -> None:
+    """Let the event loop run `count` iterations (no wall-clock time involved)."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def test_a_lone_change_is_applied_without_a_gather_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One change on an idle, quiet path: no quiet time, no batch interval, however long."""
+    for name in ("GATHER_SECONDS", "MAX_GATHER_SECONDS", "MIN_BATCH_INTERVAL"):
+        monkeypatch.setattr(rule_coordinator, name, 3600.0)
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    first = asyncio.ensure_future(coordinator.submit(client, REF, Upsert(_rule("lone"))))
+    await _ticks()
+    assert first.done()
+    assert first.result().wrote
+    assert (store.gets, store.puts) == (1, 1)
+    # A change right behind it is the start of a burst: it is gathered, not applied at once.
+    follower = asyncio.ensure_future(coordinator.submit(client, REF, Upsert(_rule("next"))))
+    await _ticks()
+    assert not follower.done()
+    assert store.puts == 1
+    follower.cancel()
+    for worker in coordinator._workers.values():
+        if worker.task is not None:
+            worker.task.cancel()
+    await asyncio.gather(
+        follower, *(w.task for w in coordinator._workers.values() if w.task), return_exceptions=True
+    )
+
+
+async def test_changes_submitted_in_the_same_tick_as_a_lone_one_join_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("GATHER_SECONDS", "MAX_GATHER_SECONDS", "MIN_BATCH_INTERVAL"):
+        monkeypatch.setattr(rule_coordinator, name, 3600.0)
+    store = FakeOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    waiting = asyncio.gather(
+        *(coordinator.submit(client, REF, Upsert(_rule(f"s{i}"))) for i in range(5))
+    )
+    await _ticks()
+    assert waiting.done()
+    assert all(o.wrote for o in waiting.result())
+    assert (store.gets, store.puts) == (1, 1)

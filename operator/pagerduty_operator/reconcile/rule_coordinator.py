@@ -4,8 +4,9 @@ PagerDuty's PUT replaces a whole path, so every change to one path goes through 
 gathers the changes that arrive together (until none came for 50 ms; batches of one path at least
 a second apart), reads the path once, applies them all (`edit_sets`), writes once if anything
 changed, and answers every caller. N rule changes arriving together cost one GET and one PUT
-instead of N of each. A PUT PagerDuty refuses as invalid is retried in halves, so one bad rule
-fails alone.
+instead of N of each. A lone change (the path idle, nothing arrived for `LONE_GAP`) waits for
+nothing: it is applied at once, and only what follows it closely is gathered. A PUT PagerDuty
+refuses as invalid is retried in halves, so one bad rule fails alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ MAX_GATHER_SECONDS = 1.0
 MIN_BATCH_INTERVAL = 1.0
 """...but a path's batches start at least this far apart: a burst of changes spread over T
 seconds (kopf and the apiserver deliver them one by one) costs about T PUTs, not one per gap."""
+LONE_GAP = 0.1
+"""A change that finds its path idle, with no other change for this long, is applied at once:
+no gather window and no batch interval (one change at a time is not a burst)."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,17 @@ class _PathWorker:
         self.task: asyncio.Task[None] | None = None
         self.arrivals = 0
         self.last_batch = float("-inf")
+        self.last_arrival = float("-inf")
+        self.lone = False
 
     def submit(self, change: Change) -> asyncio.Future[Applied]:
-        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Applied] = loop.create_future()
+        now = loop.time()
+        idle = self.task is None or self.task.done()
+        # A lone change starts no burst: the path is idle and was quiet for LONE_GAP.
+        lone = idle and not self.pending and now - self.last_arrival >= LONE_GAP
+        self.last_arrival = now
         self.arrivals += 1
         entry = self.pending.get(change.owner)
         if entry is None:
@@ -90,13 +102,19 @@ class _PathWorker:
         else:  # the newest change of an owner wins; every caller gets its outcome
             entry.change = change
             entry.futures.append(future)
-        if self.task is None or self.task.done():
+        if idle:
+            self.lone = lone
             self.task = asyncio.create_task(self._run())
         return future
 
     async def _gather(self) -> None:
         """Wait while changes keep arriving, within the bounds above."""
         loop = asyncio.get_running_loop()
+        if self.lone:
+            self.lone = False
+            await asyncio.sleep(0)  # changes submitted in the same tick still join
+            self.last_batch = loop.time()
+            return
         not_before = self.last_batch + MIN_BATCH_INTERVAL
         deadline = max(loop.time() + MAX_GATHER_SECONDS, not_before)
         while True:
