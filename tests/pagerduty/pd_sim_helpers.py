@@ -26,25 +26,16 @@ from pagerduty_operator.pagerduty import (
     RetryPolicy,
     SystemClock,
 )
-
-US_FULL = "y_SIMfake_acme_FULL1"
-US_READ_ONLY = "y_SIMfake_acme_READ1"
-US_USER_KEY = "u+SIMfake_alice_KEY1"
-EU_FULL = "y_SIMfake_glbx_FULL1"
-US_CLIENT_ID = "simfake-acme-oauth-client-0001"
-US_CLIENT_SECRET = "simfake_acme_client_secret_000000000000000001"
-EU_CLIENT_ID = "simfake-globex-oauth-client-0001"
-EU_CLIENT_SECRET = "simfake_globex_client_secret_00000000000000001"
-US_REFRESH_TOKEN = "pdus+_1SIMFAKE_acme-refresh-token-0000-000000000001"
-CHECKOUT = "PCHKOUT"
-DATABASE = "PDBPRMY"
-WEB = "PWEBFRT"
-BATCH = "PBATCHJ"
-EU_SHOP = "PEUSHOP"
-TEAM_INFRA = "PT1NFRA"
-CHECKOUT_KEY = "cafe0000000000000000000000000001"
-ACME_GLOBAL = "6f0c4e2a-5b1d-4c3e-9a7f-acde00000001"
-PRIORITY_P1 = "PSLWBL8"
+from support.sim_seed import (
+    CHECKOUT_KEY,
+    EU_CLIENT_SECRET,
+    EU_FULL,
+    US_CLIENT_SECRET,
+    US_FULL,
+    US_READ_ONLY,
+    US_REFRESH_TOKEN,
+    US_USER_KEY,
+)
 
 SEED_SECRETS = (
     US_FULL,

@@ -6,16 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from pd_sim_helpers import (
-    CHECKOUT,
-    US_CLIENT_ID,
-    US_CLIENT_SECRET,
-    US_READ_ONLY,
-    US_REFRESH_TOKEN,
-    Admin,
-    LinkedClock,
-    make_pd_client,
-)
+from pd_sim_helpers import Admin, LinkedClock, make_pd_client
 
 from pagerduty_operator.pagerduty import (
     CAPABILITIES,
@@ -28,6 +19,13 @@ from pagerduty_operator.pagerduty import (
     TokenSet,
 )
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import (
+    CHECKOUT,
+    US_CLIENT_ID,
+    US_CLIENT_SECRET,
+    US_READ_ONLY,
+    US_REFRESH_TOKEN,
+)
 
 TOKEN_ROUTE = "/oauth/token"
 DAY = 86400

@@ -19,7 +19,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.datatypes import RequestParameters
-from pd_sim_helpers import ACME_GLOBAL, CHECKOUT, DATABASE, LinkedClock
+from pd_sim_helpers import LinkedClock
 from pydantic import SecretStr
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -38,6 +38,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookSubscriptionUpdate,
 )
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import ACME_GLOBAL, CHECKOUT, DATABASE
 
 REPO = Path(__file__).resolve().parents[2]
 REST_HOST = "https://api.pagerduty.com"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pd_sim_helpers import CHECKOUT, WEB, Admin, LinkedClock, make_pd_client
+from pd_sim_helpers import Admin, LinkedClock, make_pd_client
 
 from pagerduty_operator.pagerduty import (
     AmbiguousWriteError,
@@ -23,6 +23,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookSubscriptionUpdate,
 )
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from support.sim_seed import CHECKOUT, WEB
 
 SERVICE_ROUTE = "/services/{id}"
 CREATE_ROUTE = "/webhook_subscriptions"

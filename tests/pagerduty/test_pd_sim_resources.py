@@ -5,23 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from pd_sim_helpers import (
-    ACME_GLOBAL,
-    BATCH,
-    CHECKOUT,
-    CHECKOUT_KEY,
-    DATABASE,
-    EU_CLIENT_ID,
-    EU_CLIENT_SECRET,
-    EU_SHOP,
-    PRIORITY_P1,
-    TEAM_INFRA,
-    US_USER_KEY,
-    WEB,
-    Admin,
-    LinkedClock,
-    make_pd_client,
-)
+from pd_sim_helpers import Admin, LinkedClock, make_pd_client
 from pydantic import SecretStr
 
 from pagerduty_operator.pagerduty import (
@@ -41,6 +25,20 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookSubscriptionUpdate,
 )
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import (
+    ACME_GLOBAL,
+    BATCH,
+    CHECKOUT,
+    CHECKOUT_KEY,
+    DATABASE,
+    EU_CLIENT_ID,
+    EU_CLIENT_SECRET,
+    EU_SHOP,
+    PRIORITY_P1,
+    TEAM_INFRA,
+    US_USER_KEY,
+    WEB,
+)
 
 EVENTS = ["incident.triggered", "incident.resolved"]
 

@@ -5,18 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from pd_sim_helpers import (
-    CHECKOUT,
-    US_CLIENT_ID,
-    US_CLIENT_SECRET,
-    US_FULL,
-    US_REFRESH_TOKEN,
-    Admin,
-    LinkedClock,
-    SecretBook,
-    leaks,
-    make_pd_client,
-)
+from pd_sim_helpers import Admin, LinkedClock, SecretBook, leaks, make_pd_client
 from pydantic import SecretStr
 
 from pagerduty_operator.pagerduty import (
@@ -35,6 +24,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookFilter,
 )
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import CHECKOUT, US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_REFRESH_TOKEN
 
 HEADER_SECRET = "receiver-api-key-6c1f0e"
 FAKE_KEY = "y_SIMfake_unknown_key_9d8e"

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sim_helpers import US_FULL, ClientFactory, Receiver, run_receiver, token_headers
+from sim_helpers import ClientFactory, Receiver, run_receiver, token_headers
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from support.sim_seed import US_FULL
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
-from sim_helpers import CHECKOUT, DATABASE, webhook_body
+from sim_helpers import webhook_body
 
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import CHECKOUT, DATABASE
 
 
 async def test_state_dump_includes_signing_secrets(

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sim_helpers import (
-    ACCEPT,
-    EU_FULL,
-    US_CLIENT_ID,
-    US_CLIENT_SECRET,
-    US_FULL,
-    US_READ_ONLY,
-    ClientFactory,
-    bearer_headers,
-    oauth_token,
-)
+from sim_helpers import ACCEPT, ClientFactory, bearer_headers, oauth_token
 
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import EU_FULL, US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_READ_ONLY
 
 
 def assert_error(response: httpx.Response, status: int, code: int) -> None:

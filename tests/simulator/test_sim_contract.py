@@ -24,8 +24,11 @@ from sim_contract import (
     load_spec,
     spec_dir,
 )
-from sim_helpers import (
-    ACCEPT,
+from sim_helpers import ACCEPT, Receiver, oauth_token, webhook_body
+
+from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_operator.simulator.server import REST_ENDPOINTS
+from support.sim_seed import (
     ACME_GLOBAL,
     CHECKOUT,
     CHECKOUT_KEY,
@@ -36,13 +39,7 @@ from sim_helpers import (
     US_READ_ONLY,
     US_REFRESH_TOKEN,
     US_USER_KEY,
-    Receiver,
-    oauth_token,
-    webhook_body,
 )
-
-from pagerduty_operator.simulator import SimulatorServer
-from pagerduty_operator.simulator.server import REST_ENDPOINTS
 
 SPECS = spec_dir()
 REST_SPEC = SPECS / "REST" / "openapiv3.json"

@@ -8,17 +8,10 @@ import json
 
 import httpx
 import pytest
-from sim_helpers import (
-    CHECKOUT,
-    DATABASE,
-    TEAM_INFRA,
-    TEAM_PAYMENTS,
-    Receiver,
-    verify_signature,
-    webhook_body,
-)
+from sim_helpers import Receiver, verify_signature, webhook_body
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from support.sim_seed import CHECKOUT, DATABASE, TEAM_INFRA, TEAM_PAYMENTS
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_helpers import (
+
+from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import (
     ACME_GLOBAL_KEY,
     CHECKOUT,
     CHECKOUT_KEY,
@@ -15,8 +17,6 @@ from sim_helpers import (
     EU_SHOP_KEY,
     PRIORITY_P1,
 )
-
-from pagerduty_operator.simulator import SimulatorServer
 
 
 @pytest.fixture

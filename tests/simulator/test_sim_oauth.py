@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import httpx
-from sim_helpers import (
+from sim_helpers import ClientFactory, bearer_headers, oauth_token
+
+from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import (
     EU_CLIENT_ID,
     EU_CLIENT_SECRET,
     US_CLIENT_ID,
     US_CLIENT_SECRET,
     US_REFRESH_TOKEN,
-    ClientFactory,
-    bearer_headers,
-    oauth_token,
 )
-
-from pagerduty_operator.simulator import SimulatorServer
 
 
 async def test_client_credentials_grant_returns_granted_scopes_only(sim: SimulatorServer) -> None:

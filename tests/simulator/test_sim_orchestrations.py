@@ -6,15 +6,9 @@ import re
 from typing import Any
 
 import httpx
-from sim_helpers import (
-    ACME_GLOBAL,
-    ACME_GLOBAL_KEY,
-    CHECKOUT,
-    DATABASE,
-    EU_FULL,
-    PRIORITY_P1,
-    ClientFactory,
-)
+from sim_helpers import ClientFactory
+
+from support.sim_seed import ACME_GLOBAL, ACME_GLOBAL_KEY, CHECKOUT, DATABASE, EU_FULL, PRIORITY_P1
 
 SERVICE_PATH = f"/event_orchestrations/services/{CHECKOUT}"
 RULE_ID = re.compile(r"^[0-9a-f]{8}$")

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sim_helpers import EU_FULL, US_FULL, token_headers
+from sim_helpers import token_headers
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer, load_seed
 from pagerduty_operator.simulator.cli import main
+from support.sim_seed import EU_FULL, US_FULL
 
 READY_TIMEOUT = 60.0
 

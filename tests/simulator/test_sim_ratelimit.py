@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sim_helpers import US_READ_ONLY, US_USER_KEY, ClientFactory
+from sim_helpers import ClientFactory
 
 from pagerduty_operator.simulator import SimulatorConfig
+from support.sim_seed import US_READ_ONLY, US_USER_KEY
 
 
 @pytest.fixture

@@ -6,17 +6,10 @@ import logging
 
 import httpx
 import pytest
-from sim_helpers import (
-    US_CLIENT_ID,
-    US_CLIENT_SECRET,
-    US_FULL,
-    US_REFRESH_TOKEN,
-    Receiver,
-    oauth_token,
-    webhook_body,
-)
+from sim_helpers import Receiver, oauth_token, webhook_body
 
 from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from support.sim_seed import US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_REFRESH_TOKEN
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import httpx
-from sim_helpers import CHECKOUT, CHECKOUT_KEY
+
+from support.sim_seed import CHECKOUT, CHECKOUT_KEY
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from sim_helpers import CHECKOUT, DATABASE, TEAM_INFRA, webhook_body
+from sim_helpers import webhook_body
 
 from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import CHECKOUT, DATABASE, TEAM_INFRA
 
 URL = "https://receiver.example/hooks"
 
