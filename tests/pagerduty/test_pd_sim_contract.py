@@ -7,21 +7,13 @@ query, headers, JSON body) is validated with openapi-core against
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from openapi_core import OpenAPI
-from openapi_core.configurations import Config
-from openapi_core.datatypes import RequestParameters
 from pd_sim_helpers import LinkedClock
 from pydantic import SecretStr
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from pagerduty_operator.pagerduty import (
     ApiToken,
@@ -38,10 +30,14 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookSubscriptionUpdate,
 )
 from pagerduty_operator.simulator import SimulatorServer
+from support.pagerduty_spec import (
+    load_document,
+    load_spec,
+    rest_spec_path,
+    schema_messages,
+    to_spec_request,
+)
 from support.sim_seed import ACME_GLOBAL, CHECKOUT, DATABASE
-
-REPO = Path(__file__).resolve().parents[2]
-REST_HOST = "https://api.pagerduty.com"
 
 # Disagreements between the spec and PagerDuty's documented behaviour, each with its reason:
 KNOWN_SPEC_ARTEFACTS = tuple(
@@ -61,53 +57,9 @@ KNOWN_SPEC_ARTEFACTS = tuple(
 )
 
 
-def _spec_path() -> Path:
-    base = os.environ.get("PDO_PAGERDUTY_API_DIR")
-    root = Path(base) if base else REPO.parent / "shared" / "pagerduty-api"
-    return root / "REST" / "openapiv3.json"
-
-
 @pytest.fixture(scope="module")
 def rest_spec() -> OpenAPI:
-    document: dict[str, Any] = json.loads(_spec_path().read_text(encoding="utf-8"))
-    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
-
-
-@dataclass
-class SpecRequest:
-    host_url: str
-    path: str
-    method: str
-    parameters: RequestParameters
-    content_type: str
-    body: bytes | None
-
-
-def _as_spec_request(request: httpx.Request) -> SpecRequest:
-    return SpecRequest(
-        host_url=REST_HOST,
-        path=request.url.path,
-        method=request.method.lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-            path={},
-        ),
-        content_type=request.headers.get("Content-Type", ""),
-        body=request.content or None,
-    )
-
-
-def _messages(error: BaseException) -> list[str]:
-    out: list[str] = []
-    cause: BaseException | None = error
-    while cause is not None:
-        for nested in getattr(cause, "schema_errors", None) or []:
-            where = "/".join(str(p) for p in getattr(nested, "absolute_path", []))
-            out.append(f"at '{where}': {getattr(nested, 'message', nested)}")
-        cause = cause.__cause__
-    return out or [str(error)]
+    return load_spec(load_document(rest_spec_path()))
 
 
 async def test_client_requests_match_the_official_spec(
@@ -171,8 +123,8 @@ async def test_client_requests_match_the_official_spec(
     assert len(routes) >= 20
     violations: list[str] = []
     for request in sent:
-        for error in rest_spec.iter_request_errors(_as_spec_request(request)):
-            for message in _messages(error):
+        for error in rest_spec.iter_request_errors(to_spec_request(request)):
+            for message in schema_messages(error):
                 if not any(known.search(message) for known in KNOWN_SPEC_ARTEFACTS):
                     violations.append(f"{request.method} {request.url.path}: {message}")
     assert violations == [], "\n".join(violations)

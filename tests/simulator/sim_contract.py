@@ -1,23 +1,26 @@
-"""Validating simulator traffic against PagerDuty's official OpenAPI documents (openapi-core)."""
+"""Validating simulator traffic against PagerDuty's official OpenAPI documents (openapi-core).
+
+The documents and the adaptation of httpx traffic to openapi-core live in `support.pagerduty_spec`;
+this module adds what only the simulator's contract test needs: a recorder of violations and a
+check for response fields that no schema declares.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 from openapi_core import OpenAPI
-from openapi_core.configurations import Config
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REST_HOST = "https://api.pagerduty.com"
-EVENTS_HOST = "https://events.pagerduty.com"
+from support.pagerduty_spec import (
+    EVENTS_HOST,
+    REST_HOST,
+    describe,
+    to_spec_request,
+    to_spec_response,
+)
 
 
 class UndeclaredFields:
@@ -90,95 +93,6 @@ class UndeclaredFields:
         return out
 
 
-def spec_dir() -> Path:
-    """`<repo>/../shared/pagerduty-api`, or `PDO_PAGERDUTY_API_DIR`."""
-    override = os.environ.get("PDO_PAGERDUTY_API_DIR")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "pagerduty-api"
-
-
-def load_document(path: Path) -> dict[str, Any]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    assert isinstance(document, dict)
-    return document
-
-
-def load_spec(document: dict[str, Any]) -> OpenAPI:
-    # The REST document fails strict spec validation (a non-integer default), so skip that step.
-    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
-
-
-@dataclass
-class SpecRequest:
-    """openapi-core's Request protocol for one recorded httpx request."""
-
-    host_url: str
-    path: str
-    method: str
-    parameters: RequestParameters
-    content_type: str
-    body: bytes | None
-
-
-@dataclass
-class SpecResponse:
-    """openapi-core's Response protocol for one recorded httpx response."""
-
-    status_code: int
-    content_type: str
-    headers: Headers
-    data: bytes | None
-
-
-def to_spec_request(request: httpx.Request, host: str) -> SpecRequest:
-    content = request.content
-    return SpecRequest(
-        host_url=host,
-        path=request.url.path,
-        method=request.method.lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-            path={},
-        ),
-        content_type=request.headers.get("Content-Type", ""),
-        body=content or None,
-    )
-
-
-def to_spec_response(response: httpx.Response) -> SpecResponse:
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    return SpecResponse(
-        status_code=response.status_code,
-        content_type=content_type,
-        headers=Headers(list(response.headers.items())),
-        data=response.content or None,
-    )
-
-
-def _schema_errors(error: BaseException) -> list[str]:
-    found: list[str] = []
-    for nested in getattr(error, "schema_errors", None) or []:
-        location = "/".join(str(p) for p in getattr(nested, "absolute_path", []))
-        found.append(f"at '{location}': {getattr(nested, 'message', nested)}")
-        for context in getattr(nested, "context", None) or []:
-            where = "/".join(str(p) for p in getattr(context, "absolute_path", []))
-            found.append(f"  at '{where}': {getattr(context, 'message', context)}")
-    return found
-
-
-def describe(error: BaseException) -> list[str]:
-    """One line per schema error behind `error` (location and message, never whole values)."""
-    details: list[str] = []
-    cause: BaseException | None = error
-    while cause is not None:
-        details.extend(_schema_errors(cause))
-        cause = cause.__cause__
-    if not details:
-        details.append(str(error))
-    return [f"{error.__class__.__name__}: {detail.strip()}" for detail in dict.fromkeys(details)]
-
-
 @dataclass(frozen=True)
 class Violation:
     api: str
@@ -214,38 +128,23 @@ class ContractRecorder:
         spec = self.rest if api == "rest" else self.events
         host = REST_HOST if api == "rest" else EVENTS_HOST
         request = to_spec_request(response.request, host)
-        self.exchanges.append((api, request.method.upper(), request.path, response.status_code))
+        method, status = request.method.upper(), response.status_code
+        self.exchanges.append((api, method, request.path, status))
+
+        def violation(phase: str, message: str) -> None:
+            self.violations.append(Violation(api, method, request.path, status, phase, message))
+
         for phase, errors in (
             ("request", spec.iter_request_errors(request)),
             ("response", spec.iter_response_errors(request, to_spec_response(response))),
         ):
             for error in errors:
                 for detail in describe(error):
-                    self.violations.append(
-                        Violation(
-                            api,
-                            request.method.upper(),
-                            request.path,
-                            response.status_code,
-                            phase,
-                            detail,
-                        )
-                    )
+                    violation(phase, detail)
         if api == "rest" and response.content:
             try:
                 body = response.json()
             except ValueError:
                 return
-            for location in self.undeclared.find(
-                request.method, request.path, response.status_code, body
-            ):
-                self.violations.append(
-                    Violation(
-                        api,
-                        request.method.upper(),
-                        request.path,
-                        response.status_code,
-                        "undeclared",
-                        f"undeclared field '{location}'",
-                    )
-                )
+            for location in self.undeclared.find(request.method, request.path, status, body):
+                violation("undeclared", f"undeclared field '{location}'")
