@@ -12,10 +12,9 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -23,25 +22,14 @@ from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.processes import ManagedProcess
 from pagerduty_operator.devenv.stack import console_script
 
-T = TypeVar("T")
 KINDS = ("pagerdutyintegrations", "pagerdutywebhooks", "pagerdutyincidentrules")
 CONVERGE_SECONDS = 90.0
+"""Upper bound of the chart tests' waits on the operator run from the chart."""
 
 
 def unique(prefix: str) -> str:
     """A namespace name no other test uses (and no shared operator watches: not `pdo-`/`pdk-`)."""
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = CONVERGE_SECONDS) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.25)
 
 
 @dataclass(frozen=True)

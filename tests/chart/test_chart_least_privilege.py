@@ -22,6 +22,7 @@ import pytest
 import yaml
 from argocd_lua import evaluate
 from chart_cluster import (
+    CONVERGE_SECONDS,
     DeploymentProcess,
     Identity,
     all_ready,
@@ -29,13 +30,13 @@ from chart_cluster import (
     installed_container,
     list_objects,
     unique,
-    wait_for,
 )
 from chart_helpers import CHART_DIR, REPO, Helm
 
 from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.processes import free_port
 from pagerduty_operator.devenv.stack import SimulatorProcess
+from support.waiting import wait_for
 
 EXAMPLE = REPO / "examples" / "service-scoped"
 OAUTH_EXAMPLE = REPO / "examples" / "oauth"
@@ -56,6 +57,17 @@ class Install:
     namespace: str
     identity: Identity
     operator: DeploymentProcess
+
+    def wait_all_ready(self, namespace: str, expected: int, *, what: str) -> None:
+        """Wait until `expected` custom resources of `namespace` are Ready (fails with the log)."""
+        wait_for(
+            lambda: all_ready(self.plane, namespace, expected),
+            what=what,
+            timeout=CONVERGE_SECONDS,
+            describe=lambda: (
+                f"{describe(self.plane, namespace)}\n{self.operator.process.log_tail()}"
+            ),
+        )
 
     def uninstall(self) -> None:
         self.operator.stop()
@@ -132,7 +144,8 @@ def delete_custom_resources(plane: ControlPlane, namespace: str) -> None:
     )
     wait_for(
         lambda: not list_objects(plane, namespace),
-        f"the custom resources of {namespace} to be finalized",
+        what=f"the custom resources of {namespace} to be finalized",
+        timeout=CONVERGE_SECONDS,
     )
 
 
@@ -216,12 +229,7 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
         )
         apply_examples(plane, tenant, EXAMPLE, OAUTH_EXAMPLE)
         expected = custom_resource_count(EXAMPLE, OAUTH_EXAMPLE)
-        try:
-            wait_for(lambda: all_ready(plane, tenant, expected), "every example resource Ready")
-        except AssertionError as error:
-            raise AssertionError(
-                f"{error}: {describe(plane, tenant)}\n{release.operator.process.log_tail()}"
-            ) from None
+        release.wait_all_ready(tenant, expected, what="every example resource Ready")
 
         # The operator created and patched Secrets as the ServiceAccount: the routing key and
         # the signing secret it owns, and the refreshed user OAuth token written back.
@@ -320,12 +328,7 @@ def test_namespaced_install_sees_only_its_namespaces(
         apply_examples(plane, tenant, EXAMPLE)
         apply_examples(plane, other_tenant, EXAMPLE)
         expected = custom_resource_count(EXAMPLE)
-        try:
-            wait_for(lambda: all_ready(plane, tenant, expected), "the watched namespace Ready")
-        except AssertionError as error:
-            raise AssertionError(
-                f"{error}: {describe(plane, tenant)}\n{release.operator.process.log_tail()}"
-            ) from None
+        release.wait_all_ready(tenant, expected, what="the watched namespace Ready")
         assert secret(plane, tenant, "checkout-incidents-signing-secret") is not None
         assert {"Created"} <= event_reasons(plane, tenant)
         # The namespace it does not watch is untouched: no status, no finalizer, no Secret.
@@ -356,7 +359,8 @@ def test_namespaced_install_sees_only_its_namespaces(
                 ),
                 None,
             ),
-            "the orphan webhook's status",
+            what="the orphan webhook's status",
+            timeout=CONVERGE_SECONDS,
         )
         health = evaluate(degraded)
         assert health.status == "Degraded"

@@ -13,22 +13,20 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 from operator_harness import (
-    CONVERGE_SECONDS,
-    INTEGRATIONS,
     ISOLATED_PREFIX,
     RESYNC_SECONDS,
     SHARED_PREFIX,
-    WEBHOOKS,
     Cluster,
     SecretLedger,
     Sim,
     Tenant,
     new_tenant,
-    wait_for,
 )
 
 from pagerduty_operator.devenv import ControlPlane, Kubectl
 from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from support.kube import INTEGRATIONS, WEBHOOKS
+from support.waiting import CONVERGE_SECONDS, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +77,7 @@ def shared_operator(
 
 def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: float) -> None:
     wait_for(
-        lambda: not cluster.list(plural, namespace),
+        lambda: not cluster.list_objects(plural, namespace),
         what=f"the {plural} of {namespace} to be finalized",
         timeout=timeout,
     )
@@ -91,7 +89,7 @@ def _cleanup(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
     Webhooks go first: an integration waits for the resources that use it.
     """
     for plural in (WEBHOOKS, INTEGRATIONS):
-        for obj in cluster.list(plural, tenant.namespace):
+        for obj in cluster.list_objects(plural, tenant.namespace):
             if not obj["metadata"].get("deletionTimestamp"):
                 cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])
         _wait_none_left(cluster, plural, tenant.namespace, timeout)

@@ -12,35 +12,26 @@ labels ("signing secret of PXXXXXX"), never values.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
 import re
 import secrets
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 from operator_sim import ACCOUNT, PERSON_TOKEN, SecretLedger, Sim, Subscription
 
 from pagerduty_operator.devenv import Kubectl
+from support.kube import GROUP, INTEGRATIONS, VERSION, WEBHOOKS, ClusterObjects, condition_matches
+from support.waiting import CONVERGE_SECONDS, wait_for
 
 __all__ = ["ACCOUNT", "PERSON_TOKEN", "SecretLedger", "Sim", "Subscription"]
 
-T = TypeVar("T")
-
-GROUP = "pagerduty.ops.dev"
-VERSION = "v1alpha1"
-WEBHOOKS = "pagerdutywebhooks"
-INTEGRATIONS = "pagerdutyintegrations"
 RESYNC_SECONDS = 5.0
 """The shared operator's resync interval: drift tests wait a few of these."""
-CONVERGE_SECONDS = 60.0
-"""Upper bound for anything the operator does in reaction to a change."""
 DRIFT_SECONDS = 6 * RESYNC_SECONDS + 10
 """Upper bound for a correction that only the resync timer notices."""
 SHARED_PREFIX = "pdo-"
@@ -49,59 +40,31 @@ ISOLATED_PREFIX = "pdk-"
 """Namespaces of tests that run an operator of their own (crash tests)."""
 
 
-class TimedOut(AssertionError):
-    """A bounded wait ended without the expected state."""
-
-
-def wait_for(
-    check: Callable[[], T | None],
-    *,
-    what: str,
-    timeout: float = CONVERGE_SECONDS,
-    interval: float = 0.25,
-    describe: Callable[[], str] | None = None,
-) -> T:
-    """Poll `check` until it returns a truthy value (returned); fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            detail = f"; last seen: {describe()}" if describe is not None else ""
-            raise TimedOut(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
-        time.sleep(interval)
-
-
 def slug(text: str, length: int = 30) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:length].strip("-")
 
 
-def decoded(data: Mapping[str, str | bytes] | None) -> dict[str, str]:
-    return {k: base64.b64decode(v).decode() for k, v in (data or {}).items()}
+def opaque_secret(name: str, data: Mapping[str, str]) -> dict[str, Any]:
+    """The manifest of an Opaque Secret holding `data` (as `stringData`)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "type": "Opaque",
+        "stringData": dict(data),
+    }
 
 
-class Cluster:
-    """The custom resources, Secrets and Events of the test cluster."""
+class Cluster(ClusterObjects):
+    """The custom resources, Secrets and Events of the test cluster (writes through kubectl)."""
 
     def __init__(self, kubectl: Kubectl, api: client.ApiClient) -> None:
+        super().__init__(api)
         self.kubectl = kubectl
-        self.custom = client.CustomObjectsApi(api)
-        self.core = client.CoreV1Api(api)
 
     def apply(self, namespace: str, documents: list[dict[str, Any]]) -> str:
         text = "\n".join(json.dumps(doc) for doc in documents)
         return self.kubectl("apply", "-n", namespace, "-f", "-", input=text).stdout
-
-    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            obj = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-        assert isinstance(obj, dict)
-        return obj
 
     def patch(self, plural: str, namespace: str, name: str, patch: dict[str, Any]) -> None:
         self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, patch)
@@ -109,36 +72,8 @@ class Cluster:
     def delete(self, plural: str, namespace: str, name: str) -> None:
         self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
 
-    def list(self, plural: str, namespace: str) -> list[dict[str, Any]]:
-        listing = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, plural)
-        assert isinstance(listing, dict)
-        return list(listing.get("items", []))
-
-    def secret(self, namespace: str, name: str) -> client.V1Secret | None:
-        try:
-            secret: client.V1Secret = self.core.read_namespaced_secret(name, namespace)
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-        return secret
-
-    def secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
-        secret = self.secret(namespace, name)
-        return None if secret is None else decoded(secret.data)
-
     def put_secret(self, namespace: str, name: str, data: Mapping[str, str]) -> None:
-        body = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "type": "Opaque",
-            "stringData": dict(data),
-        }
-        self.apply(namespace, [body])
-
-    def delete_secret(self, namespace: str, name: str) -> None:
-        self.core.delete_namespaced_secret(name, namespace)
+        self.apply(namespace, [opaque_secret(name, data)])
 
     def events_json(self, namespace: str | None = None) -> str:
         where = ["-n", namespace] if namespace else ["-A"]
@@ -151,12 +86,6 @@ class Cluster:
             timeout=timeout,
             describe=lambda: describe_object(self.get(plural, namespace, name)),
         )
-
-
-def conditions_of(obj: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    if not obj:
-        return {}
-    return {c["type"]: c for c in (obj.get("status") or {}).get("conditions") or []}
 
 
 def describe_object(obj: Mapping[str, Any] | None) -> str:
@@ -172,23 +101,6 @@ def describe_object(obj: Mapping[str, Any] | None) -> str:
     parts.append(f"generation={obj['metadata'].get('generation')}")
     parts.append(f"observedGeneration={status.get('observedGeneration')}")
     return "; ".join(parts)
-
-
-def condition_matches(
-    obj: Mapping[str, Any] | None, type_: str, status: str, reason: str | None = None
-) -> bool:
-    """The condition is as expected and was written for the current generation."""
-    if obj is None:
-        return False
-    observed = (obj.get("status") or {}).get("observedGeneration")
-    if observed != obj["metadata"].get("generation"):
-        return False
-    condition = conditions_of(obj).get(type_)
-    return (
-        condition is not None
-        and condition["status"] == status
-        and (reason is None or condition["reason"] == reason)
-    )
 
 
 @dataclass
@@ -211,22 +123,10 @@ class Tenant:
     # --- manifests -----------------------------------------------------------------------
 
     def api_key_secret(self, name: str = "pd-api-key", token: str | None = None) -> dict[str, Any]:
-        return {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "type": "Opaque",
-            "stringData": {"token": token if token is not None else self.api_token},
-        }
+        return opaque_secret(name, {"token": token if token is not None else self.api_token})
 
     def secret(self, name: str, data: Mapping[str, str]) -> dict[str, Any]:
-        return {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": name},
-            "type": "Opaque",
-            "stringData": dict(data),
-        }
+        return opaque_secret(name, data)
 
     def integration(
         self,

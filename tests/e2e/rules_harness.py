@@ -22,22 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from operator_harness import (
-    ACCOUNT,
-    CONVERGE_SECONDS,
-    GROUP,
-    VERSION,
-    Tenant,
-    condition_matches,
-    conditions_of,
-    wait_for,
-)
+from operator_harness import ACCOUNT, Tenant
 
-RULES = "pagerdutyincidentrules"
+from support.kube import GROUP, JSON, RULES, VERSION, condition_matches, conditions_of
+from support.waiting import CONVERGE_SECONDS, wait_for
+
 KIND = "PagerDutyIncidentRule"
 MARKER_RE = re.compile(r"\s\[k8s:([a-z0-9.-]+)/([a-z0-9.-]+) order=(-?\d+)\]$")
-
-JSON = dict[str, Any]
 
 
 def marker_of(rule: Mapping[str, Any]) -> tuple[str, str, int] | None:
@@ -172,7 +163,7 @@ class RuleDesk:
         def not_ready() -> list[str]:
             ready = {
                 o["metadata"]["name"]
-                for o in self.cluster.list(RULES, self.namespace)
+                for o in self.cluster.list_objects(RULES, self.namespace)
                 if condition_matches(o, "Ready", "True")
             }
             return [n for n in names if n not in ready]
@@ -213,11 +204,11 @@ class RuleDesk:
 
         Generous: fifty finalizers on one path on a loaded two-core machine can take a while.
         """
-        for obj in self.cluster.list(RULES, self.namespace):
+        for obj in self.cluster.list_objects(RULES, self.namespace):
             if not obj["metadata"].get("deletionTimestamp"):
                 self.cluster.delete(RULES, self.namespace, obj["metadata"]["name"])
         wait_for(
-            lambda: not self.cluster.list(RULES, self.namespace),
+            lambda: not self.cluster.list_objects(RULES, self.namespace),
             what=f"the incident rules of {self.namespace} to be finalized",
             timeout=timeout,
         )

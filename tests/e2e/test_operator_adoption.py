@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from operator_harness import RESYNC_SECONDS, WEBHOOKS, Tenant, conditions_of
+from operator_harness import RESYNC_SECONDS, Tenant
+
+from support.kube import WEBHOOKS, conditions_of
 
 
 def test_adopts_an_unmarked_subscription_and_rotates_it_on_request(tenant: Tenant) -> None:

@@ -10,17 +10,13 @@ import functools
 from collections.abc import Callable, Iterator
 
 import pytest
-from operator_harness import (
-    DRIFT_SECONDS,
-    WEBHOOKS,
-    Subscription,
-    Tenant,
-    wait_for,
-)
+from operator_harness import DRIFT_SECONDS, Subscription, Tenant
 from operator_receiver import SIGNATURE_HEADER, Received, Receiver, signature_valid
 
 from pagerduty_operator.devenv.stack import OperatorProcess
 from pagerduty_operator.models.webhook import PING_ANNOTATION
+from support.kube import WEBHOOKS
+from support.waiting import wait_for
 
 NAMES = ("crash-first", "crash-second")
 KILL_POLL_SECONDS = 0.02

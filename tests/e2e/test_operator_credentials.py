@@ -6,14 +6,10 @@ the Secret change and recovers without a restart.
 
 from __future__ import annotations
 
-from operator_harness import (
-    CONVERGE_SECONDS,
-    INTEGRATIONS,
-    WEBHOOKS,
-    Tenant,
-    add_api_key,
-    conditions_of,
-)
+from operator_harness import Tenant, add_api_key
+
+from support.kube import INTEGRATIONS, WEBHOOKS, conditions_of
+from support.waiting import CONVERGE_SECONDS
 
 
 def test_missing_secret_then_created_recovers(tenant: Tenant) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
-from operator_harness import RESYNC_SECONDS, WEBHOOKS, Tenant, wait_for
+from operator_harness import RESYNC_SECONDS, Tenant
 from operator_receiver import SIGNATURE_HEADER, Receiver, signature_valid
 
 from pagerduty_operator.models.webhook import PING_ANNOTATION
+from support.kube import WEBHOOKS
+from support.waiting import wait_for
 
 
 def test_incident_delivery_verifies_with_the_stored_signing_secret(tenant: Tenant) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from operator_harness import DRIFT_SECONDS, Subscription, Tenant, wait_for
+from operator_harness import DRIFT_SECONDS, Subscription, Tenant
+
+from support.waiting import wait_for
 
 
 def test_deleted_subscription_is_recreated_with_a_new_secret(tenant: Tenant) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from operator_harness import CONVERGE_SECONDS, GROUP, WEBHOOKS, Tenant, wait_for
+from operator_harness import Tenant
 
 from pagerduty_operator.models.webhook import DEFAULT_WEBHOOK_EVENTS
+from support.kube import GROUP, WEBHOOKS
+from support.waiting import CONVERGE_SECONDS, wait_for
 
 
 def _owner_uids(tenant: Tenant, secret_name: str) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from operator_harness import CONVERGE_SECONDS, RESYNC_SECONDS, WEBHOOKS, Tenant, conditions_of
+from operator_harness import RESYNC_SECONDS, Tenant
 
 from pagerduty_operator.pagerduty.probe import PROBE_ID
+from support.kube import WEBHOOKS, conditions_of
+from support.waiting import CONVERGE_SECONDS
 
 
 def _writes(requests: list[dict[str, Any]]) -> list[str]:

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from operator_harness import INTEGRATIONS, WEBHOOKS, Tenant
+from operator_harness import Tenant
+
+from support.kube import INTEGRATIONS, WEBHOOKS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DIRECTORIES = ("service-scoped", "account-scoped")

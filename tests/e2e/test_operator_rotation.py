@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from operator_harness import WEBHOOKS, Subscription, Tenant, wait_for
+from operator_harness import Subscription, Tenant
+
+from support.kube import WEBHOOKS
+from support.waiting import wait_for
 
 HEADER_FROM_SECRET = {
     "name": "X-Api-Key",

@@ -11,15 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from operator_harness import (
-    INTEGRATIONS,
-    WEBHOOKS,
-    Tenant,
-    conditions_of,
-    wait_for,
-)
+from operator_harness import Tenant
 
 from pagerduty_operator.models.webhook import PING_ANNOTATION
+from support.kube import INTEGRATIONS, WEBHOOKS, conditions_of
+from support.waiting import wait_for
 
 WRONG_KEY = "y_SIMfake_wrong_key_hygiene_0001"
 HEADER_V1 = "hygiene-header-secret-value-one"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from operator_harness import CONVERGE_SECONDS, INTEGRATIONS, WEBHOOKS, Tenant, wait_for
+from operator_harness import Tenant
+
+from support.kube import INTEGRATIONS, WEBHOOKS
+from support.waiting import CONVERGE_SECONDS, wait_for
 
 
 def _owner_uids(tenant: Tenant, name: str) -> list[str]:

@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from operator_harness import Tenant, wait_for
+from operator_harness import Tenant
 from rules_harness import PathAt, RuleDesk, marker_of
 
 from pagerduty_operator.devenv.stack import OperatorProcess
+from support.waiting import wait_for
 
 
 @pytest.fixture

@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from operator_harness import DRIFT_SECONDS, Tenant, wait_for
-from rules_harness import JSON, PathAt, RuleDesk, canonical, hand_rule, marker_of, rule_desk
+from operator_harness import DRIFT_SECONDS, Tenant
+from rules_harness import PathAt, RuleDesk, canonical, hand_rule, marker_of, rule_desk
+
+from support.kube import JSON
+from support.waiting import wait_for
 
 
 @pytest.fixture

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client
-from resilience_kube import PLURALS, Kube
+from resilience_kube import Kube
 from resilience_pd import Sim
 from resilience_receiver import Receiver
 from resilience_world import World, WorldFactory
 
 from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from support.kube import PLURALS
 
 CLEANUP_SECONDS = 90.0
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
-from resilience_kube import GROUP, VERSION
 from urllib3.exceptions import HTTPError
+
+from support.kube import GROUP, VERSION
 
 Key = tuple[str, str]
 

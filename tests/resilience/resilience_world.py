@@ -14,22 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from resilience_kube import (
-    API_VERSION,
-    INTEGRATIONS,
-    PLURALS,
-    RULES,
-    WEBHOOKS,
-    Kube,
-    decoded,
-    describe,
-    owner_key,
-    wait_for,
-)
+from resilience_kube import POLL_SECONDS, Kube, describe, owner_key
 from resilience_pd import JSON, MarkedRule, Owner, PdAccount, Sim
 from resilience_receiver import Receiver, signature_valid
 
 from pagerduty_operator.devenv.stack import OperatorProcess
+from support.kube import API_VERSION, INTEGRATIONS, PLURALS, RULES, WEBHOOKS, decoded
+from support.waiting import wait_for
 
 SIGNING_ANNOTATION = "pagerduty.ops.dev/subscription-id"
 SIGNING_KEY = "signingSecret"
@@ -194,6 +185,7 @@ class World:
             lambda: not undelivered(),
             what="a delivery to every subscription",
             timeout=30,
+            interval=POLL_SECONDS,
             describe=lambda: f"no delivery for {undelivered()[:10]}",
         )
         bad: list[Owner] = []

@@ -8,10 +8,10 @@ exactly one subscription per webhook and one rule per incident rule.
 from __future__ import annotations
 
 import pytest
-from resilience_kube import WEBHOOKS
 from resilience_world import World, WorldFactory
 
 from pagerduty_operator.devenv import ControlPlane
+from support.kube import WEBHOOKS
 
 BEFORE = 6
 AFTER = 6

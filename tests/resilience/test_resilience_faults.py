@@ -13,9 +13,11 @@ PagerDuty offers no concurrency control, so only the resync repairs that; it is 
 from __future__ import annotations
 
 import pytest
-from resilience_kube import wait_for
+from resilience_kube import POLL_SECONDS
 from resilience_pd import JSON
 from resilience_world import World, WorldFactory, tracebacks
+
+from support.waiting import wait_for
 
 SEED = 4242
 WEBHOOKS = 30
@@ -98,6 +100,7 @@ def test_fault_storms_converge_without_duplicates(make_world: WorldFactory) -> N
         lambda: all(len(v) == 1 for v in world.sim.marked_subscriptions(sub).values()),
         what="late duplicates to be found and deleted",
         timeout=late,
+        interval=POLL_SECONDS,
         describe=lambda: str(
             {k: len(v) for k, v in world.sim.marked_subscriptions(sub).items() if len(v) > 1}
         ),

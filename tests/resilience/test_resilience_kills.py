@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from resilience_kube import RULES as RULE_PLURAL
-from resilience_kube import WEBHOOKS as WEBHOOK_PLURAL
 from resilience_pd import JSON
 from resilience_world import World, WorldFactory, tracebacks
+
+from support.kube import RULES as RULE_PLURAL
+from support.kube import WEBHOOKS as WEBHOOK_PLURAL
 
 SEED = 20241128
 WEBHOOKS = int(os.environ.get("PDO_RESILIENCE_WEBHOOKS", "200"))

@@ -9,8 +9,11 @@ is far longer than the test).
 from __future__ import annotations
 
 import pytest
-from resilience_kube import INTEGRATIONS, RULES, WEBHOOKS, condition, wait_for
+from resilience_kube import POLL_SECONDS
 from resilience_world import API_KEY_SECRET, INTEGRATION, World, WorldFactory
+
+from support.kube import INTEGRATIONS, RULES, WEBHOOKS, condition
+from support.waiting import wait_for
 
 HEADER_SECRET = "receiver-auth"
 HEADER_VALUE = "header-value-for-the-receiver"
@@ -82,7 +85,12 @@ def test_deleted_secrets_are_reported_and_recovered(make_world: WorldFactory) ->
         obj = kube.get(WEBHOOKS, namespace, "plain")
         return obj is not None and (obj.get("status") or {}).get("subscriptionId") != ids["plain"]
 
-    wait_for(replaced, what="a new subscription for the lost signing secret", timeout=WAIT)
+    wait_for(
+        replaced,
+        what="a new subscription for the lost signing secret",
+        timeout=WAIT,
+        interval=POLL_SECONDS,
+    )
     after = _ids(world)
     assert after["with-header"] == ids["with-header"]
     assert after["plain"] != ids["plain"]
