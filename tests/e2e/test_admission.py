@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from pagerduty_operator.crds import crds_yaml
 from pagerduty_operator.devenv import Kubectl
 from pagerduty_operator.models import API_VERSION, kind_named
+from support.admission import dry_run_create
 
 SECRET_REF = {"secretKeyRef": {"name": "pd-secret", "key": "token"}}
 ORCHESTRATION_ID = "3f7c1a52-8d4e-4b6a-9c1f-5e2d7a9b0c41"
@@ -499,26 +500,11 @@ def admission_namespace(kubectl: Kubectl, crds: list[str]) -> Iterator[str]:
     kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
 
 
-def _dry_run_create(kubectl: Kubectl, namespace: str, resource: dict[str, Any]) -> Any:
-    return kubectl(
-        "create",
-        "--dry-run=server",
-        "-n",
-        namespace,
-        "-o",
-        "json",
-        "-f",
-        "-",
-        input=json.dumps(resource),
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("base", sorted(BASES))
 def test_apiserver_admits_base_objects(
     kubectl: Kubectl, admission_namespace: str, base: str
 ) -> None:
-    result = _dry_run_create(kubectl, admission_namespace, BASES[base])
+    result = dry_run_create(kubectl, admission_namespace, BASES[base])
     assert result.returncode == 0, result.stderr
 
 
@@ -526,7 +512,7 @@ def test_apiserver_admits_base_objects(
 def test_apiserver_rejects_naming_the_field(
     kubectl: Kubectl, admission_namespace: str, case: Case
 ) -> None:
-    result = _dry_run_create(kubectl, admission_namespace, build(case))
+    result = dry_run_create(kubectl, admission_namespace, build(case))
     assert result.returncode != 0, "the apiserver admitted an invalid object"
     assert case.field in result.stderr
     assert case.says in result.stderr

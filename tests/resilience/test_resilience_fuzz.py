@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from resilience_kube import describe
-from resilience_specs import Overrides, mostly, sometimes, spec_strategy
 from resilience_watch import StatusWrites
 from resilience_world import API_KEY_SECRET, INTEGRATION, World, WorldFactory, tracebacks
 
+from support.crd_specs import Overrides, mostly, sometimes, spec_strategy
 from support.kube import API_VERSION, GROUP, INTEGRATIONS, RULES, WEBHOOKS, condition
 from support.waiting import wait_for
 

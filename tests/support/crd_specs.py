@@ -1,11 +1,12 @@
 """Hypothesis strategies for custom resource specs, derived from the CRDs' own schemas.
 
-`spec_strategy(kind, overrides)` draws values that satisfy the OpenAPI schema (types, enums,
+`spec_strategy(crd_name, overrides)` draws values that satisfy the OpenAPI schema (types, enums,
 patterns, bounds, list types) but freely combine fields that CEL rules forbid together, so the
 apiserver admits some and refuses others. `overrides` replaces the strategy at a dotted path
 (`scope.id`, `customHeaders[].valueFrom.secretKeyRef.name`) so that references sometimes point
 at things that exist in the test's namespace and simulator account: otherwise almost every spec
-would stop at "integration not found" and never reach PagerDuty.
+would stop at "integration not found" and never reach PagerDuty. Without `overrides` the specs
+are the schema's alone (the admission tests compare the apiserver's and the models' verdicts).
 """
 
 from __future__ import annotations
@@ -76,13 +77,18 @@ def _strategy(node: dict[str, Any], path: str, overrides: Overrides) -> st.Searc
 
 
 def spec_schema(crd_name: str) -> dict[str, Any]:
+    """The OpenAPI schema of the CRD's `spec` (its first version)."""
     [crd] = [c for c in load_crds() if c["metadata"]["name"] == crd_name]
     return dict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"])
 
 
-def spec_strategy(crd_name: str, overrides: Overrides) -> st.SearchStrategy[dict[str, Any]]:
+def spec_strategy(
+    crd_name: str, overrides: Overrides | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
     """Specs of the CRD `crd_name` (`<plural>.<group>`), with `overrides` by dotted path."""
-    strategy: st.SearchStrategy[dict[str, Any]] = _strategy(spec_schema(crd_name), "", overrides)
+    strategy: st.SearchStrategy[dict[str, Any]] = _strategy(
+        spec_schema(crd_name), "", overrides or {}
+    )
     return strategy
 
 
