@@ -5,7 +5,7 @@ over HTTP. A *tenant* is one test's corner of both: a namespace, an API key of i
 simulator's request log tells its calls apart), and a service and a team of its own (so the
 simulator's limit of 10 subscriptions per service or team never bites across tests).
 
-The simulator side lives in `operator_sim`, the webhook receiver in `operator_receiver`.
+The simulator side lives in `operator_sim`, the webhook receiver in `support.receiver`.
 Secret values never reach assertion messages or test output: helpers compare them and report
 labels ("signing secret of PXXXXXX"), never values.
 """

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from operator_harness import DRIFT_SECONDS, Subscription, Tenant
-from operator_receiver import SIGNATURE_HEADER, Received, Receiver, signature_valid
 
 from pagerduty_operator.devenv.stack import OperatorProcess
 from pagerduty_operator.models.webhook import PING_ANNOTATION
 from support.kube import WEBHOOKS
+from support.receiver import SIGNATURE_HEADER, Delivery, Receiver, signature_valid
 from support.waiting import wait_for
 
 NAMES = ("crash-first", "crash-second")
@@ -55,7 +55,7 @@ def _kill_when(operator: OperatorProcess, ready: Callable[[], bool], what: str) 
     operator.kill()
 
 
-def _ping_at(receiver: Receiver, name: str) -> Received | None:
+def _ping_at(receiver: Receiver, name: str) -> Delivery | None:
     return next((d for t, d in receiver.events() if t == "pagey.ping" and name in d.path), None)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from operator_harness import RESYNC_SECONDS, Tenant
-from operator_receiver import SIGNATURE_HEADER, Receiver, signature_valid
 
 from pagerduty_operator.models.webhook import PING_ANNOTATION
 from support.kube import WEBHOOKS
+from support.receiver import SIGNATURE_HEADER, Receiver, signature_valid
 from support.waiting import wait_for
 
 

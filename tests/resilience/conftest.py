@@ -24,12 +24,12 @@ import pytest
 from kubernetes import client
 from resilience_kube import Kube
 from resilience_pd import Sim
-from resilience_receiver import Receiver
 from resilience_world import World, WorldFactory
 
 from pagerduty_operator.devenv import ControlPlane
 from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
 from support.kube import PLURALS
+from support.receiver import Receiver
 
 CLEANUP_SECONDS = 90.0
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,7 +30,7 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One POST the receiver got (never printed with its contents)."""
+    """One POST the receiver got: path, raw body, headers (lower-case names); never printed."""
 
     path: str
     body: bytes = field(repr=False)
@@ -45,21 +46,23 @@ class Delivery:
 
 
 class Receiver:
-    """A threaded HTTP server on 127.0.0.1 that answers 202 to every POST and records it."""
+    """A threaded HTTP server on 127.0.0.1 that answers 202 to every POST and records it.
+
+    `start`/`stop`, or use it as a context manager.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_subscription: dict[str, list[Delivery]] = defaultdict(list)
-        lock, by_subscription = self._lock, self._by_subscription
+        self._received: list[Delivery] = []
+        lock, received = self._lock, self._received
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                delivery = Delivery(self.path, body, headers)
                 with lock:
-                    by_subscription[delivery.subscription_id].append(delivery)
+                    received.append(Delivery(self.path, body, headers))
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -75,6 +78,11 @@ class Receiver:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def url(self) -> str:
+        """A delivery URL on this receiver."""
+        return f"{self.base_url}/pagerduty"
+
     def start(self) -> None:
         self._thread.start()
 
@@ -82,6 +90,23 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def deliveries(self, subscription_id: str) -> list[Delivery]:
+    def __enter__(self) -> Receiver:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def received(self) -> list[Delivery]:
+        """Everything received so far, in order."""
         with self._lock:
-            return list(self._by_subscription.get(subscription_id, []))
+            return list(self._received)
+
+    def deliveries(self, subscription_id: str) -> list[Delivery]:
+        """What the subscription `subscription_id` delivered so far, in order."""
+        return [d for d in self.received() if d.subscription_id == subscription_id]
+
+    def events(self) -> Iterator[tuple[str, Delivery]]:
+        """(event_type, delivery) of everything received so far."""
+        for item in self.received():
+            yield json.loads(item.body)["event"]["event_type"], item
