@@ -58,21 +58,28 @@ def cluster(kubectl: Kubectl, k8s_api: client.ApiClient) -> Cluster:
     return Cluster(kubectl, k8s_api)
 
 
-@pytest.fixture(scope="session")
-def shared_operator(
-    control_plane: ControlPlane, crds: list[str], sim: Sim, stack_dir: Path
+def _operator_watching(
+    control_plane: ControlPlane, sim: Sim, stack_dir: Path, prefix: str, name: str
 ) -> Iterator[OperatorProcess]:
+    """An operator process watching the namespaces `<prefix>*`, stopped when the session ends."""
     operator = OperatorProcess(
         stack_dir,
         control_plane.kubeconfig,
         sim.process,
-        namespaces=[f"{SHARED_PREFIX}*"],
+        namespaces=[f"{prefix}*"],
         resync_seconds=RESYNC_SECONDS,
-        name="operator-shared",
+        name=name,
     )
     operator.start()
     yield operator
     operator.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_operator(
+    control_plane: ControlPlane, crds: list[str], sim: Sim, stack_dir: Path
+) -> Iterator[OperatorProcess]:
+    yield from _operator_watching(control_plane, sim, stack_dir, SHARED_PREFIX, "operator-shared")
 
 
 def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: float) -> None:
@@ -116,17 +123,7 @@ def crash_operator(
     control_plane: ControlPlane, crds: list[str], sim: Sim, stack_dir: Path
 ) -> Iterator[OperatorProcess]:
     """The operator of the `pdk-*` namespaces, which crash tests kill and restart."""
-    operator = OperatorProcess(
-        stack_dir,
-        control_plane.kubeconfig,
-        sim.process,
-        namespaces=[f"{ISOLATED_PREFIX}*"],
-        resync_seconds=RESYNC_SECONDS,
-        name="operator-crash",
-    )
-    operator.start()
-    yield operator
-    operator.stop()
+    yield from _operator_watching(control_plane, sim, stack_dir, ISOLATED_PREFIX, "operator-crash")
 
 
 @pytest.fixture

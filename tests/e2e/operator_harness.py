@@ -170,6 +170,19 @@ class Tenant:
     def apply(self, *documents: dict[str, Any]) -> str:
         return self.cluster.apply(self.namespace, list(documents))
 
+    def team_webhook(self, name: str, **spec: Any) -> Subscription:
+        """The one subscription of a Ready team-scoped webhook `name`, applied with its integration.
+
+        Applies the API key Secret, the integration and the webhook, and waits until it is Ready.
+        """
+        self.apply(
+            self.api_key_secret(),
+            self.integration(),
+            self.webhook(name, scope={"type": "team", "id": self.team_id}, **spec),
+        )
+        self.wait_webhook_ready(name)
+        return self.only_subscription(name)
+
     # --- reading -------------------------------------------------------------------------
 
     def webhook_obj(self, name: str) -> dict[str, Any] | None:

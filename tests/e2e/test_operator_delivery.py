@@ -55,13 +55,7 @@ def test_incident_delivery_verifies_with_the_stored_signing_secret(tenant: Tenan
 
 
 def test_ping_annotation_pings_once_per_value(tenant: Tenant) -> None:
-    tenant.apply(
-        tenant.api_key_secret(),
-        tenant.integration(),
-        tenant.webhook("pinged", scope={"type": "team", "id": tenant.team_id}),
-    )
-    tenant.wait_webhook_ready("pinged")
-    sub = tenant.only_subscription("pinged")
+    sub = tenant.team_webhook("pinged")
 
     tenant.cluster.patch(
         WEBHOOKS,

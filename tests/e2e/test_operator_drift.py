@@ -8,13 +8,7 @@ from support.waiting import wait_for
 
 
 def test_deleted_subscription_is_recreated_with_a_new_secret(tenant: Tenant) -> None:
-    tenant.apply(
-        tenant.api_key_secret(),
-        tenant.integration(),
-        tenant.webhook("deleted", scope={"type": "team", "id": tenant.team_id}),
-    )
-    tenant.wait_webhook_ready("deleted")
-    first = tenant.only_subscription("deleted")
+    first = tenant.team_webhook("deleted")
 
     tenant.sim.delete_subscription(first.id)
 
@@ -32,18 +26,7 @@ def test_deleted_subscription_is_recreated_with_a_new_secret(tenant: Tenant) -> 
 
 def test_edited_subscription_is_corrected_in_place(tenant: Tenant) -> None:
     events = ["incident.acknowledged", "incident.triggered"]
-    tenant.apply(
-        tenant.api_key_secret(),
-        tenant.integration(),
-        tenant.webhook(
-            "edited",
-            scope={"type": "team", "id": tenant.team_id},
-            description="Team incidents",
-            events=events,
-        ),
-    )
-    tenant.wait_webhook_ready("edited")
-    original = tenant.only_subscription("edited")
+    original = tenant.team_webhook("edited", description="Team incidents", events=events)
 
     tenant.sim.edit_subscription(
         original.id, description="changed by hand", events=["incident.resolved"], active=False
@@ -62,13 +45,7 @@ def test_edited_subscription_is_corrected_in_place(tenant: Tenant) -> None:
 
 def test_deleted_signing_secret_is_replaced_with_a_new_subscription(tenant: Tenant) -> None:
     """PagerDuty shows a secret only at creation: losing the Secret means a new subscription."""
-    tenant.apply(
-        tenant.api_key_secret(),
-        tenant.integration(),
-        tenant.webhook("lost-secret", scope={"type": "team", "id": tenant.team_id}),
-    )
-    tenant.wait_webhook_ready("lost-secret")
-    first = tenant.only_subscription("lost-secret")
+    first = tenant.team_webhook("lost-secret")
 
     tenant.cluster.delete_secret(tenant.namespace, "lost-secret-signing")
 

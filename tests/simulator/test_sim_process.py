@@ -31,24 +31,17 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> dict[str, obj
     return data
 
 
+def _start_cli(port_file: Path, extra: list[str], *, stderr: int) -> subprocess.Popen[bytes]:
+    """The simulator's CLI on free ports (both regions), writing its ports to `port_file`."""
+    argv = ["--port", "0", "--eu-port", "0", "--port-file", str(port_file), *extra]
+    return subprocess.Popen(
+        [sys.executable, "-m", "pagerduty_operator.simulator.cli", *argv], stderr=stderr
+    )
+
+
 def test_cli_serves_both_regions_and_stops_on_sigterm(tmp_path: Path) -> None:
     port_file = tmp_path / "ports.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pagerduty_operator.simulator.cli",
-            "--port",
-            "0",
-            "--eu-port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--rate-limit",
-            "3",
-        ],
-        stderr=subprocess.PIPE,
-    )
+    process = _start_cli(port_file, ["--rate-limit", "3"], stderr=subprocess.PIPE)
     try:
         ports = wait_for_file(port_file, process)
         assert ports["pid"] == process.pid
@@ -88,23 +81,7 @@ def test_cli_loads_a_seed_file(tmp_path: Path) -> None:
         "    api_keys: [{label: k, token: y_SIMfake_tiny_FULL1}]\n"
     )
     port_file = tmp_path / "ports.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pagerduty_operator.simulator.cli",
-            "--port",
-            "0",
-            "--eu-port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--seed",
-            str(seed),
-            "--quiet",
-        ],
-        stderr=subprocess.DEVNULL,
-    )
+    process = _start_cli(port_file, ["--seed", str(seed), "--quiet"], stderr=subprocess.DEVNULL)
     try:
         ports = wait_for_file(port_file, process)
         response = httpx.get(
