@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.control_plane_ceiling import measure_ceiling
 from bench.convergence import BenchError, converge, report_convergence, setup_integrations
 from bench.idle_resync import measure_idle_resync
 from bench.latency import measure_latency
@@ -32,7 +33,7 @@ from bench.sim_throughput import run_simulator_throughput
 from bench.stack import REPO, Cluster, Scenario
 from bench.workload import Workload
 
-NAMES = ("convergence", "ratelimited", "idle", "latency", "memory", "simulator")
+NAMES = ("convergence", "ratelimited", "idle", "latency", "memory", "simulator", "ceiling")
 SCALE = ("convergence", "idle", "latency", "memory")
 
 
@@ -55,6 +56,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-rule-changes", type=int, default=10)
     parser.add_argument("--sim-requests", type=int, default=1000)
     parser.add_argument("--sim-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--ceiling-webhooks",
+        type=int,
+        default=1000,
+        help="webhooks per variant of the control-plane ceiling (no operator)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="per convergence (s)")
     parser.add_argument(
         "--operator-after",
@@ -163,7 +170,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     work_dir = Path(tempfile.mkdtemp(prefix="pdo-bench-"))
     results: list[BenchResult] = []
-    needs_cluster = bool(set(args.selected) & {*SCALE, "ratelimited"})
+    needs_cluster = bool(set(args.selected) & {*SCALE, "ratelimited", "ceiling"})
     cluster = Cluster(work_dir) if needs_cluster else None
     steps: list[tuple[str, Callable[[], list[BenchResult]]]] = []
     if cluster is not None and set(args.selected) & set(SCALE):
@@ -175,6 +182,8 @@ def main(argv: list[str]) -> int:
                 lambda: [run_rate_limited(cluster, args.rl_webhooks, args.rl_rules, args.timeout)],
             )
         )
+    if cluster is not None and "ceiling" in args.selected:
+        steps.append(("ceiling", lambda: [measure_ceiling(cluster, args.ceiling_webhooks)]))
     if "simulator" in args.selected:
         steps.append(
             (
