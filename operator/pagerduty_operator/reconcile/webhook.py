@@ -38,6 +38,7 @@ from pagerduty_operator.reconcile.webhook_desired import (
     marker_of,
     resolve_headers,
 )
+from pagerduty_operator.reconcile.webhook_listing import requested_since
 from pagerduty_operator.runtime.config import GROUP
 
 PLURAL = "pagerdutywebhooks"
@@ -221,9 +222,14 @@ async def _find_actual(
                     "AdoptTargetNotFound",
                     f"spec.adoptId {spec.adopt_id} names no webhook subscription in PagerDuty",
                 ) from None
-    # Look before creating: a listing started after this reconcile began sees every
-    # subscription an earlier attempt of this webhook may have created.
-    listing = await ctx.listings.get(client, desired.scope, fresh_since=run.started)
+    # Look before creating, in a listing that shows what existed when the webhook was asked
+    # for, and every create an earlier attempt made (this process's from the listings' ledger,
+    # a failed one's from a listing started after it).
+    since = max(
+        requested_since(run.body, run.started),
+        ctx.listings.unsettled_since(client, desired.scope),
+    )
+    listing = await ctx.listings.get(client, desired.scope, fresh_since=since)
     ours = [s for s in listing.values() if marker_of(s) == (run.namespace, run.name)]
     if ours:
         return await _without_duplicates(run, spec, client, ours, held)
@@ -288,7 +294,11 @@ async def _create(
     reason: str | None,
 ) -> WebhookSubscription:
     """Create the subscription and store its signing secret; post `reason` as an Event if set."""
-    created = await client.webhooks.create(desired.for_create())
+    try:
+        created = await client.webhooks.create(desired.for_create())
+    except BaseException:
+        run.ctx.listings.unsettled(client, desired.scope)  # it may exist all the same
+        raise
     secret = created.signing_secret
     run.ctx.listings.upsert(client, created)
     if secret is not None:

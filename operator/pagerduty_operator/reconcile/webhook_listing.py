@@ -1,9 +1,15 @@
 """Shared listings of webhook subscriptions, one per credential and filter scope.
 
 Every webhook on the same integration and scope reads the same listing, so an idle resync costs
-one list call per 100 subscriptions per scope instead of one GET per object. A reconcile that is
-about to create asks for a listing started after it began (`fresh_since`), so it never misses a
-subscription it created itself; concurrent callers share one request (single flight).
+one list call per 100 subscriptions per scope instead of one GET per object; concurrent callers
+share one request (single flight).
+
+A ledger of this process's own writes (creates, updates, deletes) is replayed onto every listing
+that completes after them, so a listing that started before a write still shows it. A reconcile
+about to create therefore needs no listing newer than itself to see what this process created:
+it asks for one started after the moment the webhook was requested (`fresh_since`) and after the
+scope's last create whose outcome is unknown (`unsettled_since`), and reconciles that started at
+different times share one listing.
 """
 
 from __future__ import annotations
@@ -11,11 +17,17 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from pagerduty_operator.pagerduty import PagerDutyClient
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookFilter, WebhookSubscription
 
 ListingKey = tuple[str, str, str, str]
+Credential = tuple[str, str]
+
+CLOCK_MARGIN = 2.0
+"""Seconds added to an object's creationTimestamp (whole seconds, the apiserver's clock)."""
 
 
 @dataclass
@@ -24,8 +36,37 @@ class _Listing:
     subscriptions: dict[str, WebhookSubscription] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One write of this process: `subscription` upserted in `key`, or (None) deleted anywhere."""
+
+    at: float
+    credential: Credential
+    subscription_id: str
+    key: ListingKey | None = None
+    subscription: WebhookSubscription | None = None
+
+
 def listing_key(client: PagerDutyClient, scope: WebhookFilter) -> ListingKey:
     return (client.endpoints.rest_url, client.credential.fingerprint, scope.kind, scope.id or "")
+
+
+def requested_since(body: dict[str, Any], started: float) -> float:
+    """The monotonic time after which a listing shows what existed when the webhook was asked for.
+
+    For an object never reconciled (no status yet) that is its creation: the listing must show
+    every subscription made before it (to adopt rather than duplicate), and this process's own
+    creates are in the ledger. The creationTimestamp has whole seconds and another host's clock,
+    hence `CLOCK_MARGIN`; never later than `started`, the reconcile's own start.
+    """
+    stamp = body.get("metadata", {}).get("creationTimestamp")
+    if body.get("status") or not isinstance(stamp, str):
+        return started
+    try:
+        created = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return started
+    return min(started, time.monotonic() - (time.time() - created - CLOCK_MARGIN))
 
 
 class SubscriptionListings:
@@ -35,6 +76,9 @@ class SubscriptionListings:
         self.max_age = max_age
         self._listings: dict[ListingKey, _Listing] = {}
         self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing]]] = {}
+        self._ledger: list[_Write] = []
+        self._running: list[float] = []  # start of every fetch not yet complete
+        self._unsettled: dict[ListingKey, float] = {}
         self.fetches = 0
 
     async def get(
@@ -61,13 +105,23 @@ class SubscriptionListings:
         self._in_flight[key] = (now, task)
         return (await asyncio.shield(task)).subscriptions
 
+    def unsettled_since(self, client: PagerDutyClient, scope: WebhookFilter) -> float:
+        """When a create in `scope` last failed (it may exist all the same); -inf if never."""
+        return self._unsettled.get(listing_key(client, scope), float("-inf"))
+
+    def unsettled(self, client: PagerDutyClient, scope: WebhookFilter) -> None:
+        """Record a create whose outcome is unknown: only a later listing can tell."""
+        self._unsettled[listing_key(client, scope)] = time.monotonic()
+
     async def _fetch(
         self, client: PagerDutyClient, scope: WebhookFilter, key: ListingKey, started_at: float
     ) -> _Listing:
+        self._running.append(started_at)
         try:
             self.fetches += 1
             items = await client.webhooks.list(scope.kind, scope.id)
             listing = _Listing(started_at, {s.id: s for s in items if s.filter == scope})
+            self._replay(key, listing)
             current = self._listings.get(key)
             if current is None or current.started_at <= started_at:
                 self._listings[key] = listing
@@ -75,19 +129,43 @@ class SubscriptionListings:
         finally:
             if self._in_flight.get(key, (None, None))[0] == started_at:
                 self._in_flight.pop(key, None)
+            self._running.remove(started_at)
+            self._prune()
+
+    def _replay(self, key: ListingKey, listing: _Listing) -> None:
+        """Apply this process's writes made since `listing` started, in order."""
+        for write in self._ledger:
+            if write.at < listing.started_at or write.credential != key[:2]:
+                continue
+            if write.subscription is None:
+                listing.subscriptions.pop(write.subscription_id, None)
+            elif write.key == key:
+                listing.subscriptions[write.subscription_id] = write.subscription
+
+    def _prune(self) -> None:
+        """Forget writes every listing still to complete has started after."""
+        if not self._running:
+            self._ledger.clear()
+        else:
+            oldest = min(self._running)
+            self._ledger = [w for w in self._ledger if w.at >= oldest]
+
+    def _record(self, write: _Write) -> None:
+        if self._running:  # only a listing still running can miss it
+            self._ledger.append(write)
 
     def upsert(self, client: PagerDutyClient, subscription: WebhookSubscription) -> None:
         """Record a subscription the operator just created or changed."""
-        for key in self._keys(client, subscription.filter):
-            self._listings[key].subscriptions[subscription.id] = subscription
+        key = listing_key(client, subscription.filter)
+        self._record(_Write(time.monotonic(), key[:2], subscription.id, key, subscription))
+        listing = self._listings.get(key)
+        if listing is not None:
+            listing.subscriptions[subscription.id] = subscription
 
     def remove(self, client: PagerDutyClient, subscription_id: str) -> None:
         """Forget a subscription the operator deleted (or found gone), in every scope."""
         prefix = listing_key(client, WebhookFilter.account())[:2]
+        self._record(_Write(time.monotonic(), prefix, subscription_id))
         for key, listing in self._listings.items():
             if key[:2] == prefix:
                 listing.subscriptions.pop(subscription_id, None)
-
-    def _keys(self, client: PagerDutyClient, scope: WebhookFilter) -> list[ListingKey]:
-        key = listing_key(client, scope)
-        return [key] if key in self._listings else []
