@@ -102,13 +102,19 @@ async def reconcile_and_report(
     Raises `kopf.TemporaryError` for transient failures so kopf retries with a delay.
     """
     meta = body["metadata"]
-    async with ctx.lock_for(meta["uid"]):
-        fresh = await ctx.kube.get_object(plural, meta["namespace"], meta["name"])
+    async with ctx.lock_for(meta["uid"]), ctx.turn():
+        # Re-read unless the body cannot be older than a status this process wrote.
+        fresh = (
+            await ctx.kube.get_object(plural, meta["namespace"], meta["name"])
+            if ctx.may_be_stale(body)
+            else body
+        )
         if fresh is None or fresh["metadata"].get("deletionTimestamp"):
             return {}
         started = time.monotonic()
         status, retry_after = await reconciler(ctx, fresh)
         RECONCILE_SECONDS.labels(kind).observe(time.monotonic() - started)
+        ctx.wrote_status(meta["uid"])  # before the write: a failed one may have landed
         await ctx.kube.patch_status(plural, meta["namespace"], meta["name"], status)
     before, after = _ready(fresh.get("status") or {}), _ready(status)
     if after.get("status") != "True" and after.get("reason") != before.get("reason"):

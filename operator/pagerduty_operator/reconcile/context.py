@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -47,6 +48,25 @@ class ReconcileContext:
     paths: PathCoordinator = field(default_factory=PathCoordinator)
     kick: Kick = field(default_factory=_no_kick_factory)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _status_written: set[str] = field(default_factory=set)
+    _slots: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        limit = self.config.max_concurrent_reconciles
+        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait for one of `max_concurrent_reconciles` places, held while the reconcile runs.
+
+        A mass creation then queues here, each waiting object costing little, instead of
+        holding requests, answers and models for all of them at once.
+        """
+        if self._slots is None:
+            yield
+            return
+        async with self._slots:
+            yield
 
     def lock_for(self, uid: str) -> asyncio.Lock:
         """One lock per object: its triggers (create, update, timer, kicks) never overlap."""
@@ -55,5 +75,19 @@ class ReconcileContext:
             lock = self._locks[uid] = asyncio.Lock()
         return lock
 
+    def wrote_status(self, uid: str) -> None:
+        """Remember that this process wrote the status of `uid` (bodies seen since may be older)."""
+        self._status_written.add(uid)
+
+    def may_be_stale(self, body: dict[str, Any]) -> bool:
+        """Whether `body` may miss a status this process wrote.
+
+        Not if it has no status at all and this process never wrote one: a new object, or one a
+        crashed process left without status (then it is as fresh as the list that found it).
+        """
+        uid = body["metadata"]["uid"]
+        return bool(body.get("status")) or uid in self._status_written
+
     def forget(self, uid: str) -> None:
         self._locks.pop(uid, None)
+        self._status_written.discard(uid)

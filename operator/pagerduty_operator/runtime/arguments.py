@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pagerduty_operator.runtime.config import (
+    DEFAULT_MAX_CONCURRENT_RECONCILES,
     DEFAULT_RESYNC_SECONDS,
     EndpointOverrides,
     OperatorConfig,
@@ -27,6 +28,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=float(env_default("RESYNC_INTERVAL", str(DEFAULT_RESYNC_SECONDS))),
         help="seconds between drift checks of each resource (default 300)",
+    )
+    parser.add_argument(
+        "--max-concurrent-reconciles",
+        type=int,
+        default=int(
+            env_default("MAX_CONCURRENT_RECONCILES", str(DEFAULT_MAX_CONCURRENT_RECONCILES))
+        ),
+        help="reconciles running at the same time; the others wait their turn "
+        "(env PDO_MAX_CONCURRENT_RECONCILES; "
+        f"default {DEFAULT_MAX_CONCURRENT_RECONCILES}; 0: no limit)",
     )
     parser.add_argument(
         "--health-address",
@@ -73,6 +84,7 @@ def config_from_arguments(args: argparse.Namespace) -> OperatorConfig:
     return OperatorConfig(
         namespaces=tuple(namespaces),
         resync_seconds=args.resync_interval,
+        max_concurrent_reconciles=max(0, args.max_concurrent_reconciles),
         health_address=args.health_address,
         metrics_address=args.metrics_address,
         log_format=args.log_format,

@@ -10,6 +10,10 @@ from pydantic import AnyHttpUrl, TypeAdapter
 GROUP = "pagerduty.ops.dev"
 FINALIZER = f"{GROUP}/finalizer"
 DEFAULT_RESYNC_SECONDS = 300.0
+DEFAULT_MAX_CONCURRENT_RECONCILES = 50
+"""Reconciles running at once: enough to keep PagerDuty's per-key rate (16 calls/s) busy; more
+only holds more requests, answers and models in memory while a mass creation waits its turn
+(0: no limit)."""
 
 _url = TypeAdapter(AnyHttpUrl)
 
@@ -40,6 +44,7 @@ class OperatorConfig:
 
     namespaces: tuple[str, ...] = ()
     resync_seconds: float = DEFAULT_RESYNC_SECONDS
+    max_concurrent_reconciles: int = DEFAULT_MAX_CONCURRENT_RECONCILES
     health_address: str = "0.0.0.0:8081"
     metrics_address: str = "0.0.0.0:8080"
     log_format: str = "json"

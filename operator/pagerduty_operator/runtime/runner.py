@@ -19,6 +19,7 @@ from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.config import OperatorConfig
 from pagerduty_operator.runtime.kicks import Kicker
 from pagerduty_operator.runtime.kopf_session import bounded_session, connection_limit
+from pagerduty_operator.runtime.malloc_arenas import limit_malloc_arenas
 from pagerduty_operator.runtime.metrics import serve_metrics
 from pagerduty_operator.runtime.settings import configure_kopf
 
@@ -100,6 +101,7 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
 
 def run_operator(config: OperatorConfig) -> int:
     """Run the operator until it is stopped; returns the process exit code."""
+    limit_malloc_arenas()  # before any thread exists
     configure_logging(config)
     kopf.run(
         registry=build_registry(config),

@@ -27,4 +27,8 @@ def configure_kopf(settings: kopf.OperatorSettings, config: OperatorConfig) -> N
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    settings.batching.error_delays = (1, 2, 5, 10, 30, 60, 120)
+    settings.queueing.error_delays = (1, 2, 5, 10, 30, 60, 120)
+    # kopf's own worker limit stays off: with index handlers (handlers/secrets.py) its first
+    # workers wait until every object is indexed, which objects without a worker never are, so
+    # an operator starting with more objects than workers would never start. Reconciles are
+    # bounded by the ReconcileContext instead (--max-concurrent-reconciles).
