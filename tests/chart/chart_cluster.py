@@ -92,6 +92,7 @@ class DeploymentProcess:
         env["PYTHONUNBUFFERED"] = "1"
         # The image's ENTRYPOINT is `pagerduty-operator run`; Kubernetes appends `args`.
         argv = [*console_script(), "run", *container["args"]]
+        self.container = container
         self.health_port = _port_of(container, "health")
         self.metrics_port = _port_of(container, "metrics")
         self.log_path = work_dir / "operator.log"

@@ -397,3 +397,31 @@ def test_namespaced_install_sees_only_its_namespaces(
         assert not me.can_i(plane, "list", "secrets", all_namespaces=True)
     finally:
         release.uninstall()
+
+
+def test_namespaced_install_without_cluster_scoped_reads(
+    control_plane: ControlPlane, simulator: SimulatorProcess, tenant: str, tmp_path: Path
+) -> None:
+    """No cluster-scoped grant at all: the operator scans nothing cluster-wide and still works."""
+    plane = control_plane
+    release = install(
+        plane,
+        simulator,
+        tmp_path,
+        [f"watchNamespaces[0]={tenant}", "rbac.clusterScopedReads=false"],
+    )
+    try:
+        assert "--no-cluster-scans" in release.operator.container["args"]
+        me = release.identity
+        assert not me.can_i(plane, "list", "namespaces")
+        assert not me.can_i(plane, "list", "customresourcedefinitions.apiextensions.k8s.io")
+        apply_examples(plane, tenant, EXAMPLE)
+        release.wait_all_ready(tenant, custom_resource_count(EXAMPLE), what="the examples Ready")
+        log = release.operator.log()
+        # Neither refused reads nor kopf's retries of them (a minute of errors before).
+        assert not forbidden_lines(log)
+        assert "customresourcedefinitions" not in log
+        delete_custom_resources(plane, tenant)
+        assert markers_in_pagerduty(simulator, tenant) == 0
+    finally:
+        release.uninstall()

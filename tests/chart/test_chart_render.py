@@ -176,6 +176,7 @@ def test_full_values_reach_the_operator(helm: Helm, monkeypatch: pytest.MonkeyPa
         metrics_address="0.0.0.0:9080",
         log_format="text",
         log_level="DEBUG",
+        cluster_scans=False,  # rbac.clusterScopedReads: false grants no CRD/namespace reads
         endpoints=EndpointOverrides(
             api_us=f"{proxy}/api-us",
             api_eu=f"{proxy}/api-eu",

@@ -48,3 +48,20 @@ def test_malloc_arenas_capped_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     glibc = platform.libc_ver()[0] == "glibc" and ctypes.util.find_library("c") is not None
     assert malloc_arenas.limit_malloc_arenas() is glibc
+
+
+def test_cluster_scans_from_flag_environment_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PDO_CLUSTER_SCANS", raising=False)
+    assert _config().cluster_scans is True
+    assert _config("--no-cluster-scans").cluster_scans is False
+    monkeypatch.setenv("PDO_CLUSTER_SCANS", "false")
+    assert _config().cluster_scans is False
+    monkeypatch.setenv("PDO_CLUSTER_SCANS", "true")
+    assert _config().cluster_scans is True
+
+
+@pytest.mark.parametrize("scans", [True, False])
+def test_kopf_scanning_follows_cluster_scans(scans: bool) -> None:
+    settings = kopf.OperatorSettings()
+    configure_kopf(settings, OperatorConfig(namespaces=("team-a",), cluster_scans=scans))
+    assert settings.scanning.disabled is not scans

@@ -58,6 +58,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use kopf peering instead of standalone mode (for several replicas)",
     )
+    parser.add_argument(
+        "--no-cluster-scans",
+        dest="cluster_scans",
+        action="store_false",
+        default=env_default("CLUSTER_SCANS", "true").strip().lower() not in ("false", "0", "no"),
+        help="do not list or watch CustomResourceDefinitions and namespaces (for RBAC without "
+        "cluster-scoped reads; env PDO_CLUSTER_SCANS=false): the CRDs are discovered once at "
+        "start and the namespaces given with --namespace are assumed to exist",
+    )
     for region in ("us", "eu"):
         parser.add_argument(
             f"--pagerduty-api-url-{region}",
@@ -90,6 +99,7 @@ def config_from_arguments(args: argparse.Namespace) -> OperatorConfig:
         log_format=args.log_format,
         log_level=args.log_level.upper(),
         standalone=not args.peering,
+        cluster_scans=args.cluster_scans,
         endpoints=EndpointOverrides(
             api_us=args.pagerduty_api_url_us,
             api_eu=args.pagerduty_api_url_eu,

@@ -50,6 +50,8 @@ class OperatorConfig:
     log_format: str = "json"
     log_level: str = "INFO"
     standalone: bool = True
+    cluster_scans: bool = True
+    """List/watch CRDs (and namespaces when some are named); off when RBAC grants no such reads."""
     endpoints: EndpointOverrides = field(default_factory=EndpointOverrides)
 
     @property

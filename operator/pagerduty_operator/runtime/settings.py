@@ -24,6 +24,9 @@ def configure_kopf(settings: kopf.OperatorSettings, config: OperatorConfig) -> N
     settings.posting.reporting_component = "pagerduty-operator"
     settings.peering.standalone = config.standalone
     settings.peering.name = "pagerduty-operator"
+    # Without cluster-scoped reads kopf would retry its CRD and namespace lists for about a
+    # minute, then fall back to what this declares at once.
+    settings.scanning.disabled = not config.cluster_scans
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
