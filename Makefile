@@ -7,6 +7,10 @@ TOOLS := $(CACHE)/tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 PYTEST_ARGS ?=
+# `make test` runs the suite in TEST_WORKERS processes, each with its own control plane; a test
+# file stays on one worker (its module fixtures are shared). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 ARGS ?=
 
 .PHONY: venv binaries lint typecheck test unit demo clean bench
@@ -29,7 +33,7 @@ typecheck: venv
 	.venv/bin/mypy
 
 test: venv binaries lint typecheck
-	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) -m pytest $(PYTEST_ARGS)
+	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 unit: venv
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
