@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,19 +99,7 @@ class DeploymentProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         self.process.start()
-        url = f"http://127.0.0.1:{self.health_port}/healthz"
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"operator exited:\n{self.process.log_tail()}")
-            try:
-                if httpx.get(url, timeout=1).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"operator not healthy in time:\n{self.process.log_tail()}")
-            time.sleep(0.2)
+        self.process.wait_healthy(f"http://127.0.0.1:{self.health_port}/healthz", timeout)
 
     def stop(self) -> None:
         self.process.stop()

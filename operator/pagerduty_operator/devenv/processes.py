@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
+
 _PR_SET_PDEATHSIG = 1
 _running: set[ManagedProcess] = set()
 _running_lock = threading.Lock()
@@ -106,6 +108,21 @@ class ManagedProcess:
         except FileNotFoundError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+    def wait_healthy(self, url: str, timeout: float = 60.0) -> None:
+        """Wait until `url` answers 2xx; RuntimeError with the log tail if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
+            try:
+                if httpx.get(url, timeout=1).is_success:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} not healthy in time:\n{self.log_tail()}")
+            time.sleep(0.2)
 
     def _alive(self, popen: subprocess.Popen[bytes]) -> bool:
         # poll() reaps the leader, so a zombie leader does not count as alive.

@@ -125,18 +125,7 @@ class OperatorProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         self.process.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"operator exited:\n{self.process.log_tail()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"operator not healthy in time:\n{self.process.log_tail()}")
-            time.sleep(0.2)
+        self.process.wait_healthy(f"http://127.0.0.1:{self.health_port}/healthz", timeout)
 
     def kill(self) -> None:
         """SIGKILL the operator: no cleanup, no finalizers, as in a node crash."""
