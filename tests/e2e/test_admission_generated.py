@@ -13,13 +13,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note, settings
 from pydantic import ValidationError
 
 from pagerduty_operator.devenv import Kubectl
 from pagerduty_operator.models import API_VERSION, KINDS, ResourceKind
 from support.admission import dry_run_create
-from support.crd_specs import spec_strategy
+from support.crd_specs import APISERVER_EXAMPLES, spec_strategy
 
 EXAMPLES_PER_KIND = 30
 
@@ -54,13 +54,7 @@ def test_generated_specs_get_the_same_verdict_from_apiserver_and_model(
 ) -> None:
     verdicts: Counter[bool] = Counter()
 
-    @settings(
-        max_examples=EXAMPLES_PER_KIND,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    @settings(APISERVER_EXAMPLES, max_examples=EXAMPLES_PER_KIND)
     @given(spec=spec_strategy(kind.crd_name))
     def check(spec: dict[str, Any]) -> None:
         admitted, server_view = _apiserver_verdict(kubectl, namespace, kind, spec)

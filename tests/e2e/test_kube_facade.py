@@ -21,6 +21,16 @@ def _owner(api: client.ApiClient, namespace: str, name: str) -> OwnerRef:
     return OwnerRef("v1", "ConfigMap", name, created.metadata.uid)
 
 
+def _persons_secret(
+    api: client.ApiClient, namespace: str, name: str, labels: dict[str, str] | None = None
+) -> None:
+    """A Secret made by a person: no owner, one key `keep`."""
+    meta = client.V1ObjectMeta(name=name, labels=labels)
+    client.CoreV1Api(api).create_namespaced_secret(
+        namespace, client.V1Secret(metadata=meta, string_data={"keep": "me"})
+    )
+
+
 def _data(api: client.ApiClient, namespace: str, name: str) -> dict[str, str]:
     secret = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
     return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
@@ -74,11 +84,7 @@ async def test_refuses_a_secret_nobody_handed_over(
 ) -> None:
     # For example the Secret with the PagerDuty API key: owning it would garbage-collect it
     # with the resource.
-    core = client.CoreV1Api(k8s_api)
-    core.create_namespaced_secret(
-        namespace,
-        client.V1Secret(metadata=client.V1ObjectMeta(name="api-key"), string_data={"keep": "me"}),
-    )
+    _persons_secret(k8s_api, namespace, "api-key")
     kube = Kube(k8s_api)
     owner = _owner(k8s_api, namespace, "hook")
     with pytest.raises(SecretProblem) as caught:
@@ -98,15 +104,11 @@ async def test_refuses_a_secret_nobody_handed_over(
 async def test_takes_over_a_secret_handed_over_by_label(
     k8s_api: client.ApiClient, namespace: str
 ) -> None:
-    core = client.CoreV1Api(k8s_api)
-    core.create_namespaced_secret(
+    _persons_secret(
+        k8s_api,
         namespace,
-        client.V1Secret(
-            metadata=client.V1ObjectMeta(
-                name="handed-over", labels={"app.kubernetes.io/managed-by": "pagerduty-operator"}
-            ),
-            string_data={"keep": "me"},
-        ),
+        "handed-over",
+        labels={"app.kubernetes.io/managed-by": "pagerduty-operator"},
     )
     kube = Kube(k8s_api)
     owner = _owner(k8s_api, namespace, "hook")

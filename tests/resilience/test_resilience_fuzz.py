@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -22,7 +22,7 @@ from resilience_kube import describe
 from resilience_watch import StatusWrites
 from resilience_world import API_KEY_SECRET, INTEGRATION, World, WorldFactory, tracebacks
 
-from support.crd_specs import Overrides, mostly, sometimes, spec_strategy
+from support.crd_specs import APISERVER_EXAMPLES, Overrides, mostly, sometimes, spec_strategy
 from support.kube import API_VERSION, GROUP, INTEGRATIONS, RULES, WEBHOOKS, condition
 from support.waiting import wait_for
 
@@ -113,13 +113,7 @@ def _push(
     kind, short = KINDS[plural]
     namespace = world.namespaces[0]
 
-    @settings(
-        max_examples=EXAMPLES_PER_KIND,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    @settings(APISERVER_EXAMPLES, max_examples=EXAMPLES_PER_KIND)
     @given(spec=_specs(world, plural))
     def push(spec: dict[str, Any]) -> None:
         name = f"fz-{short}-{len(admitted) + sum(refused.values())}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from pagerduty_operator.crds import load_crds
@@ -111,3 +112,13 @@ def sometimes(
 ) -> st.SearchStrategy[Any]:
     """Mostly one of `known`, sometimes whatever the schema allows at `path`."""
     return mostly(st.sampled_from(known), crd_name, path, weight)
+
+
+APISERVER_EXAMPLES = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+"""Hypothesis settings for specs sent to the real apiserver: the same examples every run, no
+example database, no deadline (each example is a request); `max_examples` is the caller's."""

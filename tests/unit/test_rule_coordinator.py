@@ -234,12 +234,16 @@ async def _ticks(count: int = 30) -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_lone_change_is_applied_without_a_gather_window(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """One change on an idle, quiet path: no quiet time, no batch interval, however long."""
+@pytest.fixture
+def hour_long_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gather windows and the batch interval an hour long: only a lone change is fast."""
     for name in ("GATHER_SECONDS", "MAX_GATHER_SECONDS", "MIN_BATCH_INTERVAL"):
         monkeypatch.setattr(rule_coordinator, name, 3600.0)
+
+
+@pytest.mark.usefixtures("hour_long_windows")
+async def test_a_lone_change_is_applied_without_a_gather_window() -> None:
+    """One change on an idle, quiet path: no quiet time, no batch interval, however long."""
     store = FakeOrchestrations()
     client = _client(store)
     coordinator = PathCoordinator()
@@ -262,11 +266,8 @@ async def test_a_lone_change_is_applied_without_a_gather_window(
     )
 
 
-async def test_changes_submitted_in_the_same_tick_as_a_lone_one_join_its_batch(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for name in ("GATHER_SECONDS", "MAX_GATHER_SECONDS", "MIN_BATCH_INTERVAL"):
-        monkeypatch.setattr(rule_coordinator, name, 3600.0)
+@pytest.mark.usefixtures("hour_long_windows")
+async def test_changes_submitted_in_the_same_tick_as_a_lone_one_join_its_batch() -> None:
     store = FakeOrchestrations()
     client = _client(store)
     coordinator = PathCoordinator()
