@@ -106,6 +106,29 @@ def install(
     return Install(plane, helm, release, namespace, identity, operator)
 
 
+def terminating_namespaces(plane: ControlPlane) -> list[str]:
+    listed = json.loads(plane.kubectl("get", "namespaces", "-o", "json").stdout)
+    return [
+        ns["metadata"]["name"]
+        for ns in listed["items"]
+        if (ns.get("status") or {}).get("phase") == "Terminating"
+    ]
+
+
+def wait_until_no_namespace_terminates(plane: ControlPlane) -> None:
+    """Let namespaces that earlier tests deleted go before a cluster-wide operator starts.
+
+    It would reconcile their dying resources too: for the OAuth example that means spending the
+    example's one-time refresh token (the same in every copy) on a Secret it can no longer write.
+    """
+    wait_for(
+        lambda: not terminating_namespaces(plane),
+        what="the namespaces of earlier tests to be deleted",
+        timeout=CONVERGE_SECONDS,
+        describe=lambda: ", ".join(terminating_namespaces(plane)),
+    )
+
+
 def apply_examples(plane: ControlPlane, namespace: str, *dirs: Path) -> None:
     args = [f"--filename={d}" for d in dirs]
     manager = f"--field-manager={GITOPS_MANAGER}"
@@ -222,6 +245,7 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
     control_plane: ControlPlane, simulator: SimulatorProcess, tenant: str, tmp_path: Path
 ) -> None:
     plane = control_plane
+    wait_until_no_namespace_terminates(plane)
     release = install(plane, simulator, tmp_path, [])
     try:
         applied_token = example_secret_digest(
