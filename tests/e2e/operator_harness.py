@@ -219,6 +219,36 @@ class Tenant:
             describe=lambda: describe_object(self.cluster.get(plural, self.namespace, name)),
         )
 
+    def wait_resyncs(self, plural: str, name: str, count: int = 1) -> dict[str, Any]:
+        """Wait until the operator has reconciled the resource `count` more times.
+
+        Each reconcile writes a new `status.lastSyncTime` (seconds; the resync interval is
+        longer), so `count` changes of it prove that many reconciles ran: a test asserting that
+        nothing happened during resyncs waits for this instead of sleeping and hoping.
+        """
+        seen: list[str | None] = []
+
+        def sync_time() -> str | None:
+            obj = self.cluster.get(plural, self.namespace, name)
+            return None if obj is None else (obj.get("status") or {}).get("lastSyncTime")
+
+        seen.append(sync_time())
+
+        def moved() -> dict[str, Any] | None:
+            current = sync_time()
+            if current != seen[-1]:
+                seen.append(current)
+            if len(seen) <= count:
+                return None
+            return self.cluster.get(plural, self.namespace, name)
+
+        return wait_for(
+            moved,
+            what=f"{count} more reconcile(s) of {plural}/{name} (lastSyncTime moving)",
+            timeout=CONVERGE_SECONDS + (count + 1) * RESYNC_SECONDS,
+            describe=lambda: f"lastSyncTime values seen: {seen}",
+        )
+
     def wait_webhook_ready(self, name: str, **kwargs: Any) -> dict[str, Any]:
         return self.wait_condition(WEBHOOKS, name, "Ready", "True", **kwargs)
 

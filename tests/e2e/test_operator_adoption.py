@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 
-from operator_harness import RESYNC_SECONDS, Tenant
+from operator_harness import Tenant
 
 from support.kube import WEBHOOKS, conditions_of
 
@@ -31,7 +30,7 @@ def test_adopts_an_unmarked_subscription_and_rotates_it_on_request(tenant: Tenan
     assert existing in adopted[0]["message"]
 
     # Adopted for good: several resyncs later it is still the same one, and the only one.
-    time.sleep(2 * RESYNC_SECONDS)
+    tenant.wait_resyncs(WEBHOOKS, "adopted", 2)
     [sub] = [s for s in tenant.sim.all_subscriptions() if s.url == url]
     assert sub.id == existing
     assert sub.marker == (tenant.namespace, "adopted")

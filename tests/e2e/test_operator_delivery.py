@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from operator_harness import RESYNC_SECONDS, Tenant
+from operator_harness import Tenant
 
 from pagerduty_operator.models.webhook import PING_ANNOTATION
 from support.kube import WEBHOOKS
@@ -88,7 +86,7 @@ def test_ping_annotation_pings_once_per_value(tenant: Tenant) -> None:
         lambda: [d for d in tenant.sim.deliveries(sub.id) if d["event_type"] == "pagey.ping"][1:],
         what="a second pagey.ping delivery",
     )
-    time.sleep(1.5 * RESYNC_SECONDS)  # at least one resync: it must not ping again
+    tenant.wait_resyncs(WEBHOOKS, "pinged", 2)  # resyncs must not ping again
     ping_calls = [
         r
         for r in tenant.requests_since(seq)

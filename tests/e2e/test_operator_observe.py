@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from operator_harness import RESYNC_SECONDS, Tenant
@@ -60,7 +59,7 @@ def test_observe_reports_drift_and_never_writes(tenant: Tenant) -> None:
         WEBHOOKS, "observed", "Ready", "True", timeout=CONVERGE_SECONDS + 3 * RESYNC_SECONDS
     )
     # ... and one more resync.
-    time.sleep(RESYNC_SECONDS)
+    tenant.wait_resyncs(WEBHOOKS, "observed")
 
     # Deleting the resource leaves the subscription alone.
     tenant.cluster.delete(WEBHOOKS, tenant.namespace, "observed")
