@@ -203,7 +203,7 @@ async def run_scenario(s: Scenario, receiver_url: str) -> None:
     await s.rest("GET", "/teams/PT1NFRA", 200)
     await s.rest("GET", "/teams/PNOSUCH", 404)
     await s.rest("GET", "/users/PJ4K2M7", 200)
-    await s.rest("GET", "/users", 200, params={"query": "acme.example", "limit": 1, "total": "true"})
+    await s.rest("GET", "/users", 200, params={"query": "acme", "limit": 1, "total": "true"})
     await s.rest("GET", "/users", 200, params={"include[]": ["contact_methods", "teams"]})
     await s.rest("GET", "/users", 200, params={"team_ids[]": ["PT2PAYM"]})
     await s.rest("GET", "/users/me", 400)
