@@ -77,6 +77,11 @@ class SimulatorRouting(httpx2.BaseTransport):
             extensions=response.extensions,
         )
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SimulatorRouting:
+        # `OAuthTokenClient.refresh_client` deep-copies its keyword arguments (a known client
+        # quirk); a transport holds an SSLContext, which cannot be copied, and is shared anyway.
+        return self
+
     def close(self) -> None:
         """Clients close their transport; this one is shared, so `shutdown` ends it."""
 
