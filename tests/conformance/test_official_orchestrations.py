@@ -65,7 +65,8 @@ def test_router_global_and_unrouted_paths(api: Official, routing: SimulatorRouti
         api.client.rput(url, json={"sets": current["sets"], "catch_all": current["catch_all"]})
         answered = assert_path_answer(routing)
         read = api.one("GET", url, "orchestration_path")
-        assert read["sets"] == answered["sets"]
+        rule_ids = [[r["id"] for r in s["rules"]] for s in read["sets"]]
+        assert rule_ids == [[r["id"] for r in s["rules"]] for s in answered["sets"]]
         rules = next(s for s in read["sets"] if s["id"] == "start")["rules"]
         assert [r["id"] for r in rules[:-1]] == kept
         assert_rule_kept(rules[-1], new_rule)
