@@ -1,4 +1,9 @@
-"""The Argo CD health check of the three kinds, run in a real Lua runtime over status fixtures."""
+"""The Argo CD health check of every kind, run as Argo CD runs it (gopher-lua, default sandbox).
+
+Argo CD opens only the base, table, package and a safe os library unless
+`resource.customizations.useOpenLibs.<group>_<kind>` is set; a script error shows the resource as
+Unknown. Every case below runs in that sandbox, and a few prove the sandbox is the real one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from argocd_lua import CHART_DIR, HEALTH_LUA, Health, evaluate
+from argocd_lua import CHART_DIR, HEALTH_LUA, Health, LuaScriptError, evaluate, evaluate_many
 
 REPO = CHART_DIR.parents[1]
 KINDS = sorted(
@@ -179,3 +184,103 @@ def test_the_example_application_installs_this_chart() -> None:
     assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1", "Application")
     assert app["spec"]["source"]["path"] == "charts/pagerduty-operator"
     assert "ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]
+
+
+def test_the_sandbox_is_argo_cds_default_one(tmp_path: Any) -> None:
+    """The runner really lacks `string` and `math`, so a script that needs them fails here too."""
+    probe = tmp_path / "probe.lua"
+    probe.write_text('return {status = "Healthy", message = string.format("%d", 3)}')
+    with pytest.raises(LuaScriptError, match="format"):
+        evaluate({"metadata": {}}, probe)
+    probe.write_text(
+        'return {status = "Healthy", message = type(string) .. type(math) .. type(os)}'
+    )
+    assert evaluate({}, probe) == Health("Healthy", "nilniltable")
+    probe.write_text('return {status = "Fine", message = "x"}')
+    assert evaluate({}, probe) == Health("Unknown", "Lua returned an invalid health status")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_new_generation_not_yet_observed_is_progressing_in_the_sandbox(kind: str) -> None:
+    """The case Argo CD showed as Unknown: a spec edit the operator has not reconciled yet."""
+    for generation in (2, 17, 123456):
+        status = {
+            "observedGeneration": generation - 1,
+            "conditions": [ready("True", "Ready", "old", generation=generation - 1)],
+        }
+        health = evaluate(resource(kind, generation=generation, status=status))
+        assert health == Health(
+            "Progressing", f"Waiting for the operator to reconcile generation {generation}"
+        )
+
+
+MALFORMED: list[tuple[str, dict[str, Any], str]] = [
+    ("status a string", {"status": "broken"}, "Degraded"),
+    ("status a list (a table in Lua, without conditions)", {"status": ["x"]}, "Progressing"),
+    ("conditions a string", {"status": {"conditions": "Ready"}}, "Degraded"),
+    ("conditions an object", {"status": {"conditions": {"type": "Ready"}}}, "Progressing"),
+    ("a condition a string", {"status": {"conditions": ["Ready"]}}, "Progressing"),
+    ("a condition a number", {"status": {"conditions": [3, None]}}, "Progressing"),
+    (
+        "observedGeneration a string",
+        {"status": {"observedGeneration": "3", "conditions": [ready("True", "Ready", "ok")]}},
+        "Degraded",
+    ),
+    (
+        "the condition's observedGeneration a string",
+        {"status": {"conditions": [{**ready("True", "Ready", "ok"), "observedGeneration": "3"}]}},
+        "Degraded",
+    ),
+    (
+        "reason and message not strings",
+        {
+            "status": {
+                "observedGeneration": 3,
+                "conditions": [{**ready("False", "x", "y"), "reason": 4, "message": {"a": 1}}],
+            }
+        },
+        "Degraded",
+    ),
+    (
+        "Ready's status missing",
+        {
+            "status": {
+                "observedGeneration": 3,
+                "conditions": [{"type": "Ready", "observedGeneration": 3}],
+            }
+        },
+        "Progressing",
+    ),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_malformed_status_gives_a_clear_status_never_a_script_error(kind: str) -> None:
+    objects = []
+    for _, fields, _ in MALFORMED:
+        obj = resource(kind)
+        obj.update(fields)
+        objects.append(obj)
+    results = evaluate_many(objects)
+    for (case, _, expected), result in zip(MALFORMED, results, strict=True):
+        assert isinstance(result, Health), f"{case}: {result}"
+        assert result.status == expected, f"{case}: {result}"
+        assert result.message, f"{case}: no message"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [None, "x", {"generation": "3"}, {"generation": None}, {}],
+    ids=["no metadata", "metadata a string", "generation a string", "generation null", "empty"],
+)
+def test_malformed_metadata_never_raises(metadata: Any) -> None:
+    status = {"observedGeneration": 3, "conditions": [ready("True", "Ready", "ok")]}
+    obj: dict[str, Any] = {"kind": "PagerDutyWebhook", "status": status}
+    if metadata is not None:
+        obj["metadata"] = metadata
+    assert evaluate(obj) == Health("Healthy", "ok")
+
+
+def test_a_non_table_object_never_raises() -> None:
+    (result,) = evaluate_many([{}])
+    assert result == Health("Progressing", "Waiting for the operator to reconcile this resource")

@@ -215,3 +215,19 @@ def test_crds_yaml_is_every_file_and_parses_back() -> None:
     documents = [d for d in yaml.safe_load_all(crds_yaml()) if d is not None]
     assert documents == load_crds()
     assert sorted(d["metadata"]["name"] for d in documents) == sorted(k.crd_name for k in KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
+def test_no_default_inside_a_list_item(kind: ResourceKind) -> None:
+    """A default inside a list item makes a GitOps diff (lists compared whole) see drift for ever.
+
+    The apiserver fills it in; Argo CD's default diff of a custom resource compares the manifest's
+    list with the live one as a whole, so an example that leaves the field out is OutOfSync after
+    every sync. The operator treats a missing value as the default instead.
+    """
+    offenders = [
+        path
+        for path, node in _walk(_schema(kind)["properties"]["spec"], "spec")
+        if "[]" in path and "default" in node
+    ]
+    assert not offenders, f"defaults inside list items: {offenders}"

@@ -96,7 +96,8 @@ class Variable(SpecModel):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
     path: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    type: Literal["regex"] = "regex"
+    type: Literal["regex"] | None = None
+    """Only `regex`; omitted means `regex` (no default inside a list item, see the CRD)."""
     value: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 

@@ -131,7 +131,7 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
             )
             return run.finish()
         return _failed(run, error)
-    except (PagerDutyError, SecretProblem) as error:
+    except (PagerDutyError, SecretProblem, IntegrationUnavailable) as error:
         return _failed(run, error)
     return run.finish()
 

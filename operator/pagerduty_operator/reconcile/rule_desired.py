@@ -57,7 +57,7 @@ def actions_body(actions: RuleActions | None, priority_id: str | None) -> dict[s
     body.update({k: v for k, v in simple.items() if v is not None})
     if actions.variables:
         body["variables"] = [
-            {"name": v.name, "path": v.path, "type": v.type, "value": v.value}
+            {"name": v.name, "path": v.path, "type": v.type or "regex", "value": v.value}
             for v in actions.variables
         ]
     if actions.extractions:

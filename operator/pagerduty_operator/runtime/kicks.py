@@ -18,16 +18,25 @@ unreachable); after the last one the error is logged and the resync takes over."
 
 
 class Kicker:
-    """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object."""
+    """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object.
+
+    A kick for an object whose reconcile is already running marks it dirty, as
+    controller-runtime's workqueue does: that reconcile may have read the Secret or the
+    dependency before it changed, so it runs once more when it ends.
+    """
 
     def __init__(self, dispatch: dict[str, KindHandlers]) -> None:
         self._dispatch = dispatch
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._dirty: set[tuple[str, str, str]] = set()
         self.ctx: ReconcileContext | None = None
 
     async def __call__(self, plural: str, namespace: str, name: str) -> None:
         key = (plural, namespace, name)
-        if key in self._pending or plural not in self._dispatch:
+        if plural not in self._dispatch:
+            return
+        if key in self._pending:
+            self._dirty.add(key)
             return
         task = asyncio.create_task(self._run(key))
         self._pending[key] = task
@@ -38,21 +47,27 @@ class Kicker:
 
         A transient failure (`kopf.TemporaryError`, status already written) is retried after
         its delay, as kopf would for its own triggers; an unexpected error a few times with
-        backoff. Kicks arriving meanwhile for the same object are covered by the retry.
+        backoff. A kick arriving meanwhile for the same object is covered by the retry, or, after
+        a success, by one more reconcile.
         """
         plural, namespace, name = key
         if self.ctx is None:  # pragma: no cover - wiring error
             return
         errors = 0
         while True:
+            self._dirty.discard(key)
             try:
                 await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
+                if key in self._dirty:
+                    errors = 0
+                    continue
                 return
             except kopf.TemporaryError as error:
                 delay = float(error.delay or ERROR_RETRY_SECONDS[-1])
             except Exception as error:
                 if errors == len(ERROR_RETRY_SECONDS):
                     log.exception("reconcile of %s %s/%s failed", plural, namespace, name)
+                    self._dirty.discard(key)
                     return
                 delay = ERROR_RETRY_SECONDS[errors]
                 errors += 1
