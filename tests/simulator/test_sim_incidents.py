@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sim_helpers import ClientFactory, Receiver, webhook_body
+from sim_helpers import ClientFactory, Receiver, bearer_headers, oauth_token, webhook_body
 
-from support.sim_seed import CHECKOUT, DATABASE, PRIORITY_P1, US_READ_ONLY, US_USER_KEY
+from pagerduty_operator.simulator import SimulatorServer
+from support.sim_seed import (
+    CHECKOUT,
+    DATABASE,
+    PRIORITY_P1,
+    US_CLIENT_ID,
+    US_CLIENT_SECRET,
+    US_READ_ONLY,
+    US_USER_KEY,
+)
 
 FROM_ALICE = {"From": "alice@acme.example"}
 FROM_REQUIRED = (
@@ -173,3 +182,18 @@ async def test_read_only_key_and_scopes(
     answer = await read_only.put("/incidents", json=refs(incident, status="resolved"))
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == 2010
+
+
+async def test_app_oauth_tokens_need_the_from_header_too(
+    sim: SimulatorServer, make_client: ClientFactory, admin: httpx.AsyncClient
+) -> None:
+    incident = await trigger(admin, CHECKOUT, "app")
+    scope = "as_account-us.acme incidents.read incidents.write"
+    token = (await oauth_token(sim.us_url, US_CLIENT_ID, US_CLIENT_SECRET, scope)).json()
+    app = make_client(token=None, headers=bearer_headers(token["access_token"]))
+    body = refs(incident, status="acknowledged")
+    missing = await app.put("/incidents", json=body)
+    assert missing.status_code == 400
+    assert missing.json()["error"]["errors"] == [FROM_REQUIRED]
+    assert (await app.put("/incidents", json=body, headers=FROM_ALICE)).status_code == 200
+    assert await status(app, incident) == "acknowledged"
