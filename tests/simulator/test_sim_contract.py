@@ -85,18 +85,18 @@ KNOWN_GAPS = [
     ),
     KnownGap(
         "include[] returns full objects",
-        "With include[]=integrations/teams/escalation_policies a service carries full objects "
-        "(the spec's Service.integrations description says so), but the schema only allows "
-        "references.",
+        "With include[]=integrations/teams/escalation_policies a service (and with "
+        "include[]=teams a user) carries full objects (the spec's Service.integrations "
+        "description says so), but the schema only allows references.",
         "response",
-        r"GET /services(/[^/]+)?",
+        r"GET /(services|users)(/[^/]+)?",
         r"(integrations/\d+|teams/\d+|escalation_policy)/type': '\w+' is not one of",
     ),
     KnownGap(
         "include[] full objects' fields",
         "Same as above: the full objects' fields are not in the reference schemas.",
         "undeclared",
-        r"GET /services(/[^/]+)?",
+        r"GET /(services|users)(/[^/]+)?",
         r"(integrations/\d+/(name|created_at|service)|teams/\d+/(name|description)"
         r"|escalation_policy/(name|description|escalation_rules))'",
     ),
@@ -206,6 +206,9 @@ async def run_scenario(s: Scenario, receiver_url: str) -> None:
     await s.rest("GET", "/teams/PT1NFRA", 200)
     await s.rest("GET", "/teams/PNOSUCH", 404)
     await s.rest("GET", "/users/PJ4K2M7", 200)
+    await s.rest("GET", "/users", 200, params={"query": "acme", "limit": 1, "total": "true"})
+    await s.rest("GET", "/users", 200, params={"include[]": ["contact_methods", "teams"]})
+    await s.rest("GET", "/users", 200, params={"team_ids[]": ["PT2PAYM"]})
     await s.rest("GET", "/users/me", 400)
     await s.as_token(US_USER_KEY, "GET", "/users/me", 200)
     # Authentication and authorization failures.
@@ -441,6 +444,22 @@ async def run_scenario(s: Scenario, receiver_url: str) -> None:
         },
     )
     await s.rest("GET", "/incidents", 200, params={"statuses[]": ["triggered", "acknowledged"]})
+    bulk = [{"id": incident_id, "type": "incident_reference", "status": "resolved"}]
+    await s.rest(
+        "PUT",
+        "/incidents",
+        200,
+        headers={"From": "bob@acme.example"},
+        json={"incidents": bulk},
+        params={"total": "true"},
+    )
+    await s.rest(
+        "PUT",
+        "/incidents",
+        413,
+        headers={"From": "bob@acme.example"},
+        json={"incidents": [{"id": f"P{n:06d}", "type": "incident_reference"} for n in range(251)]},
+    )
     await s.event(
         "/v2/enqueue",
         202,

@@ -1,10 +1,11 @@
-"""Account-level reads: priorities, abilities, teams, users and `users/me`."""
+"""Account-level reads: priorities, abilities, teams, users (list, get) and `users/me`."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from pagerduty_operator.simulator.errors import (
+    invalid_input,
     json_response,
     missing_ability,
     not_found,
@@ -33,6 +34,8 @@ KNOWN_ABILITIES = frozenset(
         "urgencies",
     }
 )
+# `include[]` values of `GET /users` that the simulator serves (the spec also lists `subdomains`).
+USER_INCLUDES = frozenset({"contact_methods", "notification_rules", "teams"})
 ACCOUNT_TOKEN_USERS_ME = (
     "Because this request was made using an account-level access token, we were unable to "
     "determine the user's identity. Please use a user-level token."
@@ -64,8 +67,12 @@ def render_team(origin: str, account: Account, team: Team) -> JSON:
     }
 
 
-def render_user(origin: str, account: Account, user: User) -> JSON:
+def render_user(
+    origin: str, account: Account, user: User, includes: frozenset[str] = frozenset()
+) -> JSON:
+    """A user; with `include[]=teams` its teams are full team objects instead of references."""
     web_base = account.web_base()
+    teams = [account.teams[team_id] for team_id in user.team_ids if team_id in account.teams]
     return {
         "id": user.id,
         "type": "user",
@@ -82,15 +89,16 @@ def render_user(origin: str, account: Account, user: User) -> JSON:
         "invitation_sent": False,
         "job_title": "",
         "teams": [
-            {
-                "id": team_id,
+            render_team(origin, account, team)
+            if "teams" in includes
+            else {
+                "id": team.id,
                 "type": "team_reference",
-                "summary": account.teams[team_id].name,
-                "self": f"{origin}/teams/{team_id}",
-                "html_url": f"{web_base}/teams/{team_id}",
+                "summary": team.name,
+                "self": f"{origin}/teams/{team.id}",
+                "html_url": f"{web_base}/teams/{team.id}",
             }
-            for team_id in user.team_ids
-            if team_id in account.teams
+            for team in teams
         ],
         "contact_methods": [],
         "notification_rules": [],
@@ -137,11 +145,36 @@ async def get_team(ctx: RestContext) -> web.StreamResponse:
     return json_response({"team": render_team(ctx.origin, ctx.account, team)})
 
 
+def _user_includes(ctx: RestContext) -> frozenset[str]:
+    values = frozenset(ctx.query.getall("include[]", []))
+    unknown = values - USER_INCLUDES
+    if unknown:
+        raise invalid_input(f"include[] does not accept {', '.join(sorted(unknown))}")
+    return values
+
+
+async def list_users(ctx: RestContext) -> web.StreamResponse:
+    """Users sorted by name; `query` matches name or email (case-insensitive), `team_ids[]`."""
+    page = parse_page(ctx.query)
+    includes = _user_includes(ctx)
+    users = sorted(ctx.account.users.values(), key=lambda u: (u.name.lower(), u.id))
+    query = ctx.query.get("query", "").strip().lower()
+    if query:
+        users = [u for u in users if query in u.name.lower() or query in u.email.lower()]
+    team_ids = set(ctx.query.getall("team_ids[]", []))
+    if team_ids:
+        users = [u for u in users if team_ids & set(u.team_ids)]
+    chunk, meta = paginate(users, page)
+    rendered = [render_user(ctx.origin, ctx.account, u, includes) for u in chunk]
+    return json_response({"users": rendered, **meta})
+
+
 async def get_user(ctx: RestContext) -> web.StreamResponse:
     user = ctx.account.users.get(ctx.param("id"))
     if user is None:
         raise not_found("User")
-    return json_response({"user": render_user(ctx.origin, ctx.account, user)})
+    includes = _user_includes(ctx)
+    return json_response({"user": render_user(ctx.origin, ctx.account, user, includes)})
 
 
 async def get_current_user(ctx: RestContext) -> web.StreamResponse:
@@ -158,6 +191,7 @@ ENDPOINTS = [
     Endpoint("GET", "/abilities/{id}", "abilities.read", get_ability),
     Endpoint("GET", "/teams", "teams.read", list_teams),
     Endpoint("GET", "/teams/{id}", "teams.read", get_team),
+    Endpoint("GET", "/users", "users.read", list_users),
     Endpoint("GET", "/users/me", None, get_current_user),
     Endpoint("GET", "/users/{id}", "users.read", get_user),
 ]

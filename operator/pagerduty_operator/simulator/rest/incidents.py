@@ -1,7 +1,8 @@
-"""`/incidents`: list, get, create and update (status, priority, title, urgency).
+"""`/incidents`: list, get, create, update one and update many (status, priority, title, urgency).
 
 Creating or updating with an account-level credential needs a `From` header naming a user of the
-account, as PagerDuty requires. Incident changes emit the webhook events subscribers expect.
+account, as PagerDuty requires (`incident_updates`). Incident changes emit the webhook events
+subscribers expect.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ from typing import Any
 from aiohttp import web
 
 from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
-from pagerduty_operator.simulator.incidents import (
-    URGENCIES,
-    set_incident_priority,
-    set_incident_status,
-    trigger_incident,
-)
+from pagerduty_operator.simulator.incidents import URGENCIES, trigger_incident
 from pagerduty_operator.simulator.models import JSON, Account, Incident
 from pagerduty_operator.simulator.pagination import paginate, parse_page
 from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
+from pagerduty_operator.simulator.rest.incident_updates import (
+    STATUSES,
+    check_bulk,
+    check_change,
+    priority_id,
+    requester,
+)
 
 READ = "incidents.read"
 WRITE = "incidents.write"
-STATUSES = {"triggered", "acknowledged", "resolved"}
 
 
 def _ref(kind: str, object_id: str, summary: str, api: str, html: str) -> JSON:
@@ -124,26 +126,6 @@ def _find(ctx: RestContext) -> Incident:
     return incident
 
 
-def _requester(ctx: RestContext) -> str | None:
-    """The user behind a change: the credential's user, else the `From` header's user."""
-    if ctx.principal.user_id is not None:
-        return ctx.principal.user_id
-    email = ctx.request.headers.get("From", "").strip().lower()
-    for user in ctx.account.users.values():
-        if email and user.email.lower() == email:
-            return user.id
-    raise invalid_input("The From header must be the email address of a user of this account")
-
-
-def _priority(ctx: RestContext, raw: Any) -> str | None:
-    if raw is None:
-        return None
-    priority_id = raw.get("id") if isinstance(raw, dict) else None
-    if not any(p.id == priority_id for p in ctx.account.priorities):
-        raise invalid_input("priority.id must be the id of a priority of this account")
-    return str(priority_id)
-
-
 def _incident_input(body: dict[str, Any]) -> dict[str, Any]:
     inner = body.get("incident")
     if not isinstance(inner, dict):
@@ -176,7 +158,7 @@ async def get_incident(ctx: RestContext) -> web.StreamResponse:
 
 async def create_incident(ctx: RestContext) -> web.StreamResponse:
     raw = _incident_input(await ctx.json_object())
-    requester = _requester(ctx)
+    requester_id = requester(ctx)
     if raw.get("type") != "incident":
         raise invalid_input("incident.type must be incident")
     title = raw.get("title")
@@ -206,9 +188,9 @@ async def create_incident(ctx: RestContext) -> web.StreamResponse:
         service,
         title,
         urgency=str(urgency),
-        priority_id=_priority(ctx, raw.get("priority")),
+        priority_id=priority_id(ctx.account, raw.get("priority")),
         incident_key=key,
-        agent_user_id=requester,
+        agent_user_id=requester_id,
     )
     rendered = render_incident(ctx.account, incident, ctx.origin)
     return json_response({"incident": rendered}, status=201)
@@ -217,30 +199,28 @@ async def create_incident(ctx: RestContext) -> web.StreamResponse:
 async def update_incident(ctx: RestContext) -> web.StreamResponse:
     incident = _find(ctx)
     raw = _incident_input(await ctx.json_object())
-    requester = _requester(ctx)
-    if raw.get("type", "incident") not in {"incident", "incident_reference"}:
-        raise invalid_input("incident.type must be incident or incident_reference")
-    status = raw.get("status")
-    if status is not None and status not in STATUSES:
-        raise invalid_input("incident.status must be resolved, acknowledged or triggered")
-    title = raw.get("title", incident.title)
-    if not isinstance(title, str) or not title:
-        raise invalid_input("incident.title must be a non-empty string")
-    urgency = raw.get("urgency", incident.urgency)
-    if urgency not in URGENCIES:
-        raise invalid_input("incident.urgency must be high or low")
-    priority = _priority(ctx, raw["priority"]) if "priority" in raw else incident.priority_id
-    incident.title = title
-    incident.urgency = str(urgency)
-    set_incident_priority(ctx.state, ctx.account, incident, priority, agent_user_id=requester)
-    if status is not None:
-        set_incident_status(ctx.state, ctx.account, incident, status, agent_user_id=requester)
+    requester_id = requester(ctx)
+    check_change(ctx, incident, raw).apply(ctx, requester_id)
     return json_response({"incident": render_incident(ctx.account, incident, ctx.origin)})
+
+
+async def update_incidents(ctx: RestContext) -> web.StreamResponse:
+    """Bulk update: all entries are checked before any changes; the answer is a list page."""
+    page = parse_page(ctx.query)
+    body = await ctx.json_object()
+    requester_id = requester(ctx)
+    changes = check_bulk(ctx, body)
+    for change in changes:
+        change.apply(ctx, requester_id)
+    chunk, meta = paginate([change.incident for change in changes], page)
+    rendered = [render_incident(ctx.account, incident, ctx.origin) for incident in chunk]
+    return json_response({"incidents": rendered, **meta})
 
 
 ENDPOINTS = [
     Endpoint("GET", "/incidents", READ, list_incidents),
     Endpoint("POST", "/incidents", WRITE, create_incident),
+    Endpoint("PUT", "/incidents", WRITE, update_incidents),
     Endpoint("GET", "/incidents/{id}", READ, get_incident),
     Endpoint("PUT", "/incidents/{id}", WRITE, update_incident),
 ]
