@@ -71,16 +71,28 @@ require go.etcd.io/etcd/server/v3 $ETCD_VERSION
     etcd go.etcd.io/etcd/server/v3
 fi
 
-if [ ! -x "$bin_dir/helm" ]; then
+# helm's release builds (its Makefile) stamp the Kubernetes version of the client-go they were
+# built with as the default for `helm template` and `helm lint`; without it helm assumes v1.20 and
+# refuses charts with a newer kubeVersion unless --kube-version is given. Same flags here; a helm
+# built with other flags (an older cache) is rebuilt.
+helm_gomod=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+client_go=$(awk '$1 == "k8s.io/client-go" {print $2; exit}' "$helm_gomod")
+client_go_minor=$(echo "$client_go" | cut -d. -f2)
+helm_ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$client_go_minor"
+done
+if [ ! -x "$bin_dir/helm" ] || [ "$(cat "$bin_dir/helm.ldflags" 2>/dev/null)" != "$helm_ldflags" ]; then
   mod="module pdo.local/helmwrapper
 
 go 1.26
 
 require helm.sh/helm/v3 $HELM_VERSION
 "
-  LDFLAGS="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+  LDFLAGS="$helm_ldflags" \
     build_in_wrapper "$cache_root/src/helm-$HELM_VERSION" "$mod" helm.sh/helm/v3 "$HELM_VERSION" \
       helm helm.sh/helm/v3/cmd/helm
+  printf '%s' "$helm_ldflags" >"$bin_dir/helm.ldflags"
 fi
 
 echo "$bin_dir"

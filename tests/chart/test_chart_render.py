@@ -316,3 +316,14 @@ def test_every_object_carries_the_standard_labels(helm: Helm) -> None:
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["team"] == "platform", doc["kind"]
         assert doc["metadata"]["name"].startswith("pagerduty"), doc["metadata"]["name"]
+
+
+def test_helm_template_needs_no_kube_version(helm: Helm) -> None:
+    """The helm the project builds assumes a current Kubernetes, as helm's release builds do.
+
+    helm stamps the Kubernetes version of its client-go at build time (its Makefile's ldflags);
+    a helm built without them assumes v1.20 and refuses the chart's kubeVersion (>=1.27).
+    """
+    rendered = helm.run("template", "pdo", str(CHART_DIR), "--namespace=pagerduty-operator")
+    kinds = {doc["kind"] for doc in documents(rendered.stdout)}
+    assert "Deployment" in kinds

@@ -25,7 +25,7 @@ from operator_harness import (
 
 from pagerduty_operator.devenv import ControlPlane, Kubectl
 from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
-from support.kube import INTEGRATIONS, WEBHOOKS
+from support.kube import INTEGRATIONS, RULES, WEBHOOKS
 from support.waiting import CONVERGE_SECONDS, wait_for
 
 
@@ -93,9 +93,9 @@ def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: floa
 def _cleanup(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
     """Delete the tenant's custom resources (finalizers run) and then its namespace.
 
-    Webhooks go first: an integration waits for the resources that use it.
+    Rules and webhooks go first: an integration waits for the resources that use it.
     """
-    for plural in (WEBHOOKS, INTEGRATIONS):
+    for plural in (RULES, WEBHOOKS, INTEGRATIONS):
         for obj in cluster.list_objects(plural, tenant.namespace):
             if not obj["metadata"].get("deletionTimestamp"):
                 cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])

@@ -51,5 +51,7 @@ def test_an_applied_and_reconciled_example_compares_equal_to_its_manifest(
         last_applied = json.loads(
             live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
         )
-        drift = merge_patch_drift(doc, live, last_applied)
+        # The manifest as kubectl applied it (namespace filled in) is what Argo CD would compare.
+        assert last_applied["spec"] == doc["spec"]
+        drift = merge_patch_drift(last_applied, live, last_applied)
         assert not drift, f"{doc['kind']}/{doc['metadata']['name']} looks OutOfSync: {drift}"
