@@ -5,8 +5,8 @@ Used by the e2e tests and the demo. ``ControlPlane`` starts the real binaries bu
 without leaving a process behind.
 """
 
-from pagerduty_operator.devenv.binaries import BinariesNotFoundError, find_bin_dir, kubectl_path
-from pagerduty_operator.devenv.controlplane import (
+from pagerduty_devenv.binaries import BinariesNotFoundError, find_bin_dir, kubectl_path
+from pagerduty_devenv.controlplane import (
     ControlPlane,
     ControlPlaneError,
     Kubectl,

@@ -1,4 +1,4 @@
-"""``python -m pagerduty_operator.devenv up --dir DIR``: run a local control plane until stopped.
+"""``python -m pagerduty_devenv up --dir DIR``: run a local control plane until stopped.
 
 Prints the kubeconfig path and an ``export KUBECONFIG=...`` line once ready; SIGINT or SIGTERM
 stops every component cleanly.
@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from pagerduty_operator.devenv.binaries import BinariesNotFoundError
-from pagerduty_operator.devenv.controlplane import ControlPlane, ControlPlaneError
+from pagerduty_devenv.binaries import BinariesNotFoundError
+from pagerduty_devenv.controlplane import ControlPlane, ControlPlaneError
 
 
 class _Stop(Exception):
@@ -26,7 +26,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pagerduty_operator.devenv")
+    parser = argparse.ArgumentParser(prog="python -m pagerduty_devenv")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the control plane in the foreground")
     up.add_argument("--dir", type=Path, required=True, help="work dir (certs, kubeconfig, logs)")

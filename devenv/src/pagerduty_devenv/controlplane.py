@@ -21,10 +21,10 @@ from typing import Protocol
 
 from kubernetes import client, config
 
-from pagerduty_operator.devenv import certs, components, health
-from pagerduty_operator.devenv.binaries import find_bin_dir, kubectl_path
-from pagerduty_operator.devenv.kubeconfig import write_kubeconfig
-from pagerduty_operator.devenv.processes import ManagedProcess, free_port
+from pagerduty_devenv import certs, components, health
+from pagerduty_devenv.binaries import find_bin_dir, kubectl_path
+from pagerduty_devenv.kubeconfig import write_kubeconfig
+from pagerduty_devenv.processes import ManagedProcess, free_port
 
 SECRET_FLAGS = ("--token",)
 

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 
-from pagerduty_operator.devenv.processes import ManagedProcess
+from pagerduty_devenv.processes import ManagedProcess
 
 
 class ComponentFailedError(RuntimeError):

@@ -1,8 +1,10 @@
 """The simulator and the operator as real processes, for the e2e tests and the local demo.
 
-`SimulatorProcess` runs `pagerduty-operator simulator` on free loopback ports and offers its admin
-API; `OperatorProcess` runs `pagerduty-operator run` against a kubeconfig with the endpoint
-overrides pointing at the simulator, and can be killed (SIGKILL) to test crash safety.
+`SimulatorProcess` runs `pagerduty-simulator` on free loopback ports and offers its admin API;
+`OperatorProcess` runs `pagerduty-operator run` against a kubeconfig with the endpoint overrides
+pointing at the simulator, and can be killed (SIGKILL) to test crash safety. Both run as the
+interpreter's modules, so the operator must be installed in the same environment (it is the
+program under test, not a dependency of this package).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from pagerduty_operator.devenv.processes import ManagedProcess, free_port
+from pagerduty_devenv.processes import ManagedProcess, free_port
 
 
 def console_script() -> list[str]:
@@ -25,15 +27,19 @@ def console_script() -> list[str]:
     return [sys.executable, "-m", "pagerduty_operator.cli"]
 
 
+def simulator_script() -> list[str]:
+    """The `pagerduty-simulator` command of this interpreter's environment."""
+    return [sys.executable, "-m", "pagerduty_simulator"]
+
+
 class SimulatorProcess:
-    """`pagerduty-operator simulator` on two free ports (US and EU origins)."""
+    """`pagerduty-simulator` on two free ports (US and EU origins)."""
 
     def __init__(self, work_dir: Path, *, rate_limit: int = 0, seed: Path | None = None) -> None:
         self.work_dir = work_dir
         self._port_file = work_dir / "simulator-ports.json"
         argv = [
-            *console_script(),
-            "simulator",
+            *simulator_script(),
             "--port",
             "0",
             "--eu-port",

@@ -4,9 +4,9 @@ REST API v2, OAuth, Events API v2 and v3 webhook deliveries for the parts of Pag
 operator uses, in the US and EU regions. See docs/simulator.md.
 """
 
-from pagerduty_operator.simulator.config import SimulatorConfig
-from pagerduty_operator.simulator.seed import Seed, SeedError, default_seed, load_seed
-from pagerduty_operator.simulator.server import SimulatorHandle, SimulatorServer
+from pagerduty_simulator.config import SimulatorConfig
+from pagerduty_simulator.seed import Seed, SeedError, default_seed, load_seed
+from pagerduty_simulator.server import SimulatorHandle, SimulatorServer
 
 __all__ = [
     "Seed",

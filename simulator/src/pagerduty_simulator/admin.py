@@ -12,21 +12,21 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from pagerduty_operator.simulator.appkeys import ADMIN_PREFIX, state_of
-from pagerduty_operator.simulator.dump import dump_state
-from pagerduty_operator.simulator.errors import ApiError, invalid_input, json_response, not_found
-from pagerduty_operator.simulator.incidents import URGENCIES, set_incident_status, trigger_incident
-from pagerduty_operator.simulator.models import Account, OrchestrationPath
-from pagerduty_operator.simulator.orchestration_paths import render_path, replace_path
-from pagerduty_operator.simulator.requestlog import RequestLog
-from pagerduty_operator.simulator.seed import (
+from pagerduty_simulator.appkeys import ADMIN_PREFIX, state_of
+from pagerduty_simulator.dump import dump_state
+from pagerduty_simulator.errors import ApiError, invalid_input, json_response, not_found
+from pagerduty_simulator.incidents import URGENCIES, set_incident_status, trigger_incident
+from pagerduty_simulator.models import Account, OrchestrationPath
+from pagerduty_simulator.orchestration_paths import render_path, replace_path
+from pagerduty_simulator.requestlog import RequestLog
+from pagerduty_simulator.seed import (
     SeedError,
     apply_seed,
     apply_seed_checked,
     default_seed,
     parse_seed_text,
 )
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.state import SimulatorState
 
 WAIT_LIMIT_SECONDS = 30.0
 CONFIG_FIELDS = {

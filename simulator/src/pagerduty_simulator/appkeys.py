@@ -6,8 +6,8 @@ from typing import cast
 
 from aiohttp import web
 
-from pagerduty_operator.simulator.models import Region
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.models import Region
+from pagerduty_simulator.state import SimulatorState
 
 STATE = web.AppKey("pdsim_state", SimulatorState)
 REGION = web.AppKey("pdsim_region", str)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pagerduty_operator.simulator.errors import access_denied, authentication_failed
-from pagerduty_operator.simulator.models import Account, Region
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.errors import access_denied, authentication_failed
+from pagerduty_simulator.models import Account, Region
+from pagerduty_simulator.state import SimulatorState
 
 TOKEN_PREFIX = "Token token="
 BEARER_PREFIX = "Bearer "

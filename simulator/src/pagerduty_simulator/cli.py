@@ -1,4 +1,4 @@
-"""`pagerduty-operator simulator`: run the PagerDuty API simulator in the foreground."""
+"""`pagerduty-simulator`: run the PagerDuty API simulator in the foreground."""
 
 from __future__ import annotations
 
@@ -10,18 +10,19 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from pagerduty_operator.simulator.config import SimulatorConfig
-from pagerduty_operator.simulator.seed import SeedError, load_seed
-from pagerduty_operator.simulator.server import SimulatorServer
+from pagerduty_simulator.config import SimulatorConfig
+from pagerduty_simulator.seed import SeedError, load_seed
+from pagerduty_simulator.server import SimulatorServer
 
-log = logging.getLogger("pagerduty_operator.simulator")
+log = logging.getLogger("pagerduty_simulator")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pagerduty-operator simulator",
+        prog="pagerduty-simulator",
         description=(
             "A local PagerDuty API simulator: REST API v2, OAuth, Events API v2 and webhook "
             "deliveries on a US and an EU origin. Admin API under /_simulator/ (docs/simulator.md)."
@@ -85,9 +86,9 @@ async def _serve(config: SimulatorConfig, port_file: Path | None) -> None:
     log.info("simulator stopped")
 
 
-def main(argv: list[str]) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until SIGINT/SIGTERM; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -116,4 +117,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pagerduty_operator.simulator.seed import Seed
+    from pagerduty_simulator.seed import Seed
 
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0, 30.0, 60.0, 120.0)
 

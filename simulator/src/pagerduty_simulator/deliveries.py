@@ -20,13 +20,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.models import Account, WebhookSubscription
+from pagerduty_simulator import ids
+from pagerduty_simulator.models import Account, WebhookSubscription
 
 if TYPE_CHECKING:
     import httpx
 
-    from pagerduty_operator.simulator.state import SimulatorState
+    from pagerduty_simulator.state import SimulatorState
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pagerduty_operator.simulator.models import JSON, Account, OrchestrationPath
-from pagerduty_operator.simulator.orchestration_paths import render_rule
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.models import JSON, Account, OrchestrationPath
+from pagerduty_simulator.orchestration_paths import render_rule
+from pagerduty_simulator.state import SimulatorState
 
 
 def _path(path: OrchestrationPath) -> JSON:

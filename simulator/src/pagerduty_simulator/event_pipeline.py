@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagerduty_operator.simulator.incidents import (
+from pagerduty_simulator.incidents import (
     open_incident_for_key,
     set_incident_status,
     trigger_incident,
 )
-from pagerduty_operator.simulator.models import JSON, Account, OrchestrationPath, Service
-from pagerduty_operator.simulator.pcl import matches_any
-from pagerduty_operator.simulator.state import RoutingTarget, SimulatorState
+from pagerduty_simulator.models import JSON, Account, OrchestrationPath, Service
+from pagerduty_simulator.pcl import matches_any
+from pagerduty_simulator.state import RoutingTarget, SimulatorState
 
 HIGH_SEVERITIES = frozenset({"critical", "error"})
 CEF_FIELDS = (

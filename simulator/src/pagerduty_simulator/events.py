@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.appkeys import CREDENTIAL_LABEL, region_of, state_of
-from pagerduty_operator.simulator.errors import ApiError, json_response
-from pagerduty_operator.simulator.event_pipeline import process_event
-from pagerduty_operator.simulator.state import RoutingTarget, SimulatorState
+from pagerduty_simulator import ids
+from pagerduty_simulator.appkeys import CREDENTIAL_LABEL, region_of, state_of
+from pagerduty_simulator.errors import ApiError, json_response
+from pagerduty_simulator.event_pipeline import process_event
+from pagerduty_simulator.state import RoutingTarget, SimulatorState
 
 SEVERITIES = frozenset({"critical", "error", "warning", "info"})
 ACTIONS = frozenset({"trigger", "acknowledge", "resolve"})

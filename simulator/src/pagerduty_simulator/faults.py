@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagerduty_operator.simulator.errors import invalid_input
+from pagerduty_simulator.errors import invalid_input
 
 _KNOWN_KEYS = {
     "method",

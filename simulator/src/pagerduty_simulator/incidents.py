@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.clock import iso_millis
-from pagerduty_operator.simulator.models import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.clock import iso_millis
+from pagerduty_simulator.models import (
     JSON,
     Account,
     Incident,
     Service,
     WebhookSubscription,
 )
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.state import SimulatorState
 
 STATUS_EVENTS = {
     "acknowledged": "incident.acknowledged",

@@ -16,9 +16,9 @@ from http import HTTPStatus
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from pagerduty_operator.simulator.appkeys import ADMIN_PREFIX, CREDENTIAL_LABEL, region_of, state_of
-from pagerduty_operator.simulator.auth import authenticate
-from pagerduty_operator.simulator.errors import (
+from pagerduty_simulator.appkeys import ADMIN_PREFIX, CREDENTIAL_LABEL, region_of, state_of
+from pagerduty_simulator.auth import authenticate
+from pagerduty_simulator.errors import (
     ACCESS_DENIED,
     AUTH_FAILED,
     INTERNAL_ERROR,
@@ -29,9 +29,9 @@ from pagerduty_operator.simulator.errors import (
     json_response,
     standard_error_body,
 )
-from pagerduty_operator.simulator.faults import Fault
+from pagerduty_simulator.faults import Fault
 
-log = logging.getLogger("pagerduty_operator.simulator.requests")
+log = logging.getLogger("pagerduty_simulator.requests")
 
 UNMATCHED_ROUTE = "<unmatched>"
 NON_REST_PREFIXES = (ADMIN_PREFIX, "/v2/", "/oauth/")

@@ -15,11 +15,11 @@ import secrets
 
 from aiohttp import web
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.appkeys import CREDENTIAL_LABEL, state_of
-from pagerduty_operator.simulator.errors import ApiError, json_response
-from pagerduty_operator.simulator.models import AccessToken, Account, OAuthApp, RefreshToken
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator import ids
+from pagerduty_simulator.appkeys import CREDENTIAL_LABEL, state_of
+from pagerduty_simulator.errors import ApiError, json_response
+from pagerduty_simulator.models import AccessToken, Account, OAuthApp, RefreshToken
+from pagerduty_simulator.state import SimulatorState
 
 ACCOUNT_SCOPE_PREFIX = "as_account-"
 

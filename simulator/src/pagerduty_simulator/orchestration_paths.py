@@ -11,9 +11,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.errors import ApiError, invalid_input
-from pagerduty_operator.simulator.models import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.errors import ApiError, invalid_input
+from pagerduty_simulator.models import (
     JSON,
     Account,
     OrchestrationPath,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pagerduty_operator.simulator.errors import invalid_input
+from pagerduty_simulator.errors import invalid_input
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

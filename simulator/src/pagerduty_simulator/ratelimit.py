@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pagerduty_operator.simulator.clock import Clock
+from pagerduty_simulator.clock import Clock
 
 WINDOW_SECONDS = 60.0
 

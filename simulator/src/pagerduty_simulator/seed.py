@@ -18,10 +18,10 @@ from typing import Any, cast
 
 import yaml
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.errors import ApiError
-from pagerduty_operator.simulator.event_types import INCIDENT_EVENT_TYPES, WEBHOOK_EVENT_TYPES
-from pagerduty_operator.simulator.models import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.errors import ApiError
+from pagerduty_simulator.event_types import INCIDENT_EVENT_TYPES, WEBHOOK_EVENT_TYPES
+from pagerduty_simulator.models import (
     Account,
     ApiKey,
     CustomHeader,
@@ -40,13 +40,13 @@ from pagerduty_operator.simulator.models import (
     User,
     WebhookSubscription,
 )
-from pagerduty_operator.simulator.orchestration_paths import (
+from pagerduty_simulator.orchestration_paths import (
     describe_error,
     empty_path,
     parse_path_body,
 )
-from pagerduty_operator.simulator.rest.integration_types import INTEGRATION_TYPES
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.rest.integration_types import INTEGRATION_TYPES
+from pagerduty_simulator.state import SimulatorState
 
 DEFAULT_SEED_RESOURCE = "default_seed.yaml"
 
@@ -483,7 +483,7 @@ def _check_root(document: Any, source: str) -> Mapping[str, Any]:
 
 
 def _validate(document: Any, source: str) -> Seed:
-    from pagerduty_operator.simulator.config import SimulatorConfig
+    from pagerduty_simulator.config import SimulatorConfig
 
     checked = _check_root(document, source)
     apply_seed(SimulatorState(SimulatorConfig()), checked)

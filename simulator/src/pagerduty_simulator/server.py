@@ -11,17 +11,17 @@ from typing import cast
 
 from aiohttp import web
 
-from pagerduty_operator.simulator.admin import add_admin_routes, reset_state
-from pagerduty_operator.simulator.appkeys import REGION, STATE
-from pagerduty_operator.simulator.config import SimulatorConfig
-from pagerduty_operator.simulator.deliveries import DeliveryService
-from pagerduty_operator.simulator.events import change_enqueue, enqueue
-from pagerduty_operator.simulator.middleware import simulator_middleware
-from pagerduty_operator.simulator.models import Region
-from pagerduty_operator.simulator.oauth import token_endpoint
-from pagerduty_operator.simulator.rest import account, incidents, orchestrations, services, webhooks
-from pagerduty_operator.simulator.rest.context import Endpoint, rest_handler
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.admin import add_admin_routes, reset_state
+from pagerduty_simulator.appkeys import REGION, STATE
+from pagerduty_simulator.config import SimulatorConfig
+from pagerduty_simulator.deliveries import DeliveryService
+from pagerduty_simulator.events import change_enqueue, enqueue
+from pagerduty_simulator.middleware import simulator_middleware
+from pagerduty_simulator.models import Region
+from pagerduty_simulator.oauth import token_endpoint
+from pagerduty_simulator.rest import account, incidents, orchestrations, services, webhooks
+from pagerduty_simulator.rest.context import Endpoint, rest_handler
+from pagerduty_simulator.state import SimulatorState
 
 log = logging.getLogger(__name__)
 

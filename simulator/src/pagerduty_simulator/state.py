@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.clock import Clock
-from pagerduty_operator.simulator.config import SimulatorConfig
-from pagerduty_operator.simulator.faults import FaultSet
-from pagerduty_operator.simulator.models import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.clock import Clock
+from pagerduty_simulator.config import SimulatorConfig
+from pagerduty_simulator.faults import FaultSet
+from pagerduty_simulator.models import (
     AccessToken,
     Account,
     ApiKey,
@@ -23,11 +23,11 @@ from pagerduty_operator.simulator.models import (
     Region,
     Service,
 )
-from pagerduty_operator.simulator.ratelimit import RateLimiter
-from pagerduty_operator.simulator.requestlog import RequestLog
+from pagerduty_simulator.ratelimit import RateLimiter
+from pagerduty_simulator.requestlog import RequestLog
 
 if TYPE_CHECKING:
-    from pagerduty_operator.simulator.deliveries import DeliveryService
+    from pagerduty_simulator.deliveries import DeliveryService
 
 MAX_EVENTS = 10_000
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pagerduty_operator.simulator.errors import (
+from pagerduty_simulator.errors import (
     json_response,
     missing_ability,
     not_found,
 )
-from pagerduty_operator.simulator.models import JSON, Account, Team, User
-from pagerduty_operator.simulator.pagination import paginate, parse_page
-from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
+from pagerduty_simulator.models import JSON, Account, Team, User
+from pagerduty_simulator.pagination import paginate, parse_page
+from pagerduty_simulator.rest.context import Endpoint, RestContext
 
 # Ability names PagerDuty reports (abilities outside this list are unknown: 404).
 KNOWN_ABILITIES = frozenset(

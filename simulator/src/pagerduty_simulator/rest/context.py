@@ -14,11 +14,11 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from pagerduty_operator.simulator.appkeys import CREDENTIAL_LABEL, region_of, state_of
-from pagerduty_operator.simulator.auth import Principal, authenticate, authorize
-from pagerduty_operator.simulator.errors import RATE_LIMITED, ApiError, invalid_input
-from pagerduty_operator.simulator.models import Account, Region
-from pagerduty_operator.simulator.state import SimulatorState
+from pagerduty_simulator.appkeys import CREDENTIAL_LABEL, region_of, state_of
+from pagerduty_simulator.auth import Principal, authenticate, authorize
+from pagerduty_simulator.errors import RATE_LIMITED, ApiError, invalid_input
+from pagerduty_simulator.models import Account, Region
+from pagerduty_simulator.state import SimulatorState
 
 
 @dataclass

@@ -10,16 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
-from pagerduty_operator.simulator.incidents import (
+from pagerduty_simulator.errors import invalid_input, json_response, not_found
+from pagerduty_simulator.incidents import (
     URGENCIES,
     set_incident_priority,
     set_incident_status,
     trigger_incident,
 )
-from pagerduty_operator.simulator.models import JSON, Account, Incident
-from pagerduty_operator.simulator.pagination import paginate, parse_page
-from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
+from pagerduty_simulator.models import JSON, Account, Incident
+from pagerduty_simulator.pagination import paginate, parse_page
+from pagerduty_simulator.rest.context import Endpoint, RestContext
 
 READ = "incidents.read"
 WRITE = "incidents.write"

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
-from pagerduty_operator.simulator.models import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.errors import invalid_input, json_response, not_found
+from pagerduty_simulator.models import (
     JSON,
     Account,
     Orchestration,
@@ -20,10 +20,10 @@ from pagerduty_operator.simulator.models import (
     OrchestrationPath,
     PathKind,
 )
-from pagerduty_operator.simulator.orchestration_paths import empty_path, render_path, replace_path
-from pagerduty_operator.simulator.pagination import paginate, parse_page
-from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
-from pagerduty_operator.simulator.rest.services import find_service
+from pagerduty_simulator.orchestration_paths import empty_path, render_path, replace_path
+from pagerduty_simulator.pagination import paginate, parse_page
+from pagerduty_simulator.rest.context import Endpoint, RestContext
+from pagerduty_simulator.rest.services import find_service
 
 READ = "event_orchestrations.read"
 WRITE = "event_orchestrations.write"

@@ -6,14 +6,14 @@ from typing import Any
 
 from aiohttp import web
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.errors import invalid_input, json_response, not_found
-from pagerduty_operator.simulator.incidents import service_event
-from pagerduty_operator.simulator.models import JSON, Account, Integration, Service
-from pagerduty_operator.simulator.orchestration_paths import empty_path
-from pagerduty_operator.simulator.pagination import paginate, parse_page
-from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
-from pagerduty_operator.simulator.rest.integration_types import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.errors import invalid_input, json_response, not_found
+from pagerduty_simulator.incidents import service_event
+from pagerduty_simulator.models import JSON, Account, Integration, Service
+from pagerduty_simulator.orchestration_paths import empty_path
+from pagerduty_simulator.pagination import paginate, parse_page
+from pagerduty_simulator.rest.context import Endpoint, RestContext
+from pagerduty_simulator.rest.integration_types import (
     EVENTS_V2_TYPE,
     INTEGRATION_TYPES,
 )

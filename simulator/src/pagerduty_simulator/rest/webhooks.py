@@ -13,18 +13,18 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from pagerduty_operator.simulator import ids
-from pagerduty_operator.simulator.errors import (
+from pagerduty_simulator import ids
+from pagerduty_simulator.errors import (
     invalid_input,
     json_response,
     product_limit,
     webhook_not_found,
 )
-from pagerduty_operator.simulator.event_types import WEBHOOK_EVENT_TYPES
-from pagerduty_operator.simulator.incidents import ping
-from pagerduty_operator.simulator.models import JSON, Account, CustomHeader, WebhookSubscription
-from pagerduty_operator.simulator.pagination import paginate, parse_page
-from pagerduty_operator.simulator.rest.context import Endpoint, RestContext
+from pagerduty_simulator.event_types import WEBHOOK_EVENT_TYPES
+from pagerduty_simulator.incidents import ping
+from pagerduty_simulator.models import JSON, Account, CustomHeader, WebhookSubscription
+from pagerduty_simulator.pagination import paginate, parse_page
+from pagerduty_simulator.rest.context import Endpoint, RestContext
 
 READ = "webhook_subscriptions.read"
 WRITE = "webhook_subscriptions.write"
