@@ -26,8 +26,8 @@ binaries:
 	@bash hack/build-binaries.sh >/dev/null
 
 lint: venv
-	.venv/bin/ruff check operator tests hack bench
-	.venv/bin/ruff format --check operator tests hack bench
+	.venv/bin/ruff check operator simulator devenv tests hack bench
+	.venv/bin/ruff format --check operator simulator devenv tests hack bench
 
 typecheck: venv
 	.venv/bin/mypy

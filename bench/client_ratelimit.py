@@ -32,7 +32,7 @@ from pagerduty_operator.pagerduty import (
     LimiterRegistry,
     PagerDutyClient,
 )
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 
 API_KEY = "y_SIMfake_acme_FULL1"  # the simulator's default seed (a fake key)
 SERVICE = "PCHKOUT"

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "bench-rules"

@@ -1,6 +1,6 @@
 """Requests per second the PagerDuty simulator serves on loopback.
 
-Starts the simulator as its own process (`pagerduty-operator simulator`, 127.0.0.1, ephemeral
+Starts the simulator as its own process (`pagerduty-simulator`, 127.0.0.1, ephemeral
 ports, REST and Events rate limits off, request logging off) and drives it with `--concurrency`
 aiohttp clients for a bounded number of requests per scenario:
 
@@ -79,7 +79,7 @@ def start_simulator(port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
         [
             sys.executable,
             "-m",
-            "pagerduty_operator.simulator.cli",
+            "pagerduty_simulator",
             "--host",
             "127.0.0.1",
             "--port",

@@ -20,8 +20,8 @@ from kubernetes import config as kube_config
 from bench.kube_side import ReadyTracker, apiserver_requests
 from bench.report import CallCounts
 from bench.workload import Workload
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKED = ("pagerdutyintegrations", "pagerdutywebhooks", "pagerdutyincidentrules")

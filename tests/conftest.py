@@ -17,7 +17,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from pagerduty_operator.devenv import ControlPlane, Kubectl
+from pagerduty_devenv import ControlPlane, Kubectl
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CRD_DIR = REPO_ROOT / "crds"

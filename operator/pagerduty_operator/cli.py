@@ -1,4 +1,8 @@
-"""The `pagerduty-operator` console script: `run`, `simulator`, `crds`, `version`."""
+"""The `pagerduty-operator` console script: `run`, `crds`, `version`.
+
+The PagerDuty simulator is not part of the operator's distribution: it is the
+`pagerduty-simulator` console script of the `pagerduty-simulator` workspace member.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,6 @@ def _build_parser() -> argparse.ArgumentParser:
     from pagerduty_operator.runtime.arguments import add_run_arguments
 
     add_run_arguments(run)
-    commands.add_parser(
-        "simulator",
-        help="run the local PagerDuty API simulator (options: simulator --help)",
-        add_help=False,
-    )
     commands.add_parser("crds", help="print the CustomResourceDefinitions as YAML")
     commands.add_parser("version", help="print the version")
     return parser
@@ -32,10 +31,6 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["simulator"]:
-        from pagerduty_operator.simulator.cli import main as simulator_main
-
-        return simulator_main(args_list[1:])
     args = _build_parser().parse_args(args_list)
     if args.command == "version":
         print(__version__)

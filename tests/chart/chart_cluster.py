@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.processes import ManagedProcess
-from pagerduty_operator.devenv.stack import console_script
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.processes import ManagedProcess
+from pagerduty_devenv.stack import console_script
 
 KINDS = ("pagerdutyintegrations", "pagerdutywebhooks", "pagerdutyincidentrules")
 CONVERGE_SECONDS = 90.0

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from pagerduty_operator.devenv.binaries import find_bin_dir
+from pagerduty_devenv.binaries import find_bin_dir
 
 REPO = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO / "charts" / "pagerduty-operator"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from chart_helpers import Helm, helm_binary
 
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.stack import SimulatorProcess
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.stack import SimulatorProcess
 
 
 @pytest.fixture(scope="session")

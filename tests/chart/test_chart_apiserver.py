@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from chart_helpers import VALUE_SETS, Helm, documents, one
 
-from pagerduty_operator.devenv import ControlPlane
+from pagerduty_devenv import ControlPlane
 
 # The namespaces the value sets name: the release namespace, the watched ones, the
 # ServiceMonitor's.

@@ -33,9 +33,9 @@ from chart_cluster import (
 )
 from chart_helpers import CHART_DIR, REPO, Helm
 
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.processes import free_port
-from pagerduty_operator.devenv.stack import SimulatorProcess
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.processes import free_port
+from pagerduty_devenv.stack import SimulatorProcess
 from support.waiting import wait_for
 
 EXAMPLE = REPO / "examples" / "service-scoped"

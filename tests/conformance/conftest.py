@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pd_official import Official, SimulatorRouting, rest
 
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
-from pagerduty_operator.simulator.server import SimulatorHandle
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator.server import SimulatorHandle
 from support import sim_seed
 from support.sim_seed import US_FULL
 

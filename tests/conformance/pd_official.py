@@ -17,7 +17,7 @@ from typing import Any
 import httpx2
 import pagerduty
 
-from pagerduty_operator.simulator.server import SimulatorHandle
+from pagerduty_simulator.server import SimulatorHandle
 
 REST_US = "https://api.pagerduty.com"
 REST_EU = "https://api.eu.pagerduty.com"

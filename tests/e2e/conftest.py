@@ -23,8 +23,8 @@ from operator_harness import (
     new_tenant,
 )
 
-from pagerduty_operator.devenv import ControlPlane, Kubectl
-from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from pagerduty_devenv import ControlPlane, Kubectl
+from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 from support.kube import INTEGRATIONS, RULES, WEBHOOKS
 from support.waiting import CONVERGE_SECONDS, wait_for
 

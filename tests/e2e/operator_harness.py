@@ -24,7 +24,7 @@ from typing import Any
 from kubernetes import client
 from operator_sim import ACCOUNT, PERSON_TOKEN, SecretLedger, Sim, Subscription
 
-from pagerduty_operator.devenv import Kubectl
+from pagerduty_devenv import Kubectl
 from support.kube import GROUP, INTEGRATIONS, VERSION, WEBHOOKS, ClusterObjects, condition_matches
 from support.waiting import CONVERGE_SECONDS, wait_for
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from pagerduty_operator.devenv.stack import SimulatorProcess
+from pagerduty_devenv.stack import SimulatorProcess
 
 ACCOUNT = "acme"
 PERSON_TOKEN = "y_SIMfake_acme_FULL1"

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from pagerduty_devenv import Kubectl
 from pagerduty_operator.crds import crds_yaml
-from pagerduty_operator.devenv import Kubectl
 from pagerduty_operator.models import API_VERSION, kind_named
 from support.admission import dry_run_create
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, note, settings
 from pydantic import ValidationError
 
-from pagerduty_operator.devenv import Kubectl
+from pagerduty_devenv import Kubectl
 from pagerduty_operator.models import API_VERSION, KINDS, ResourceKind
 from support.admission import dry_run_create
 from support.crd_specs import APISERVER_EXAMPLES, spec_strategy

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pagerduty_operator.devenv import (
+from pagerduty_devenv import (
     BinariesNotFoundError,
     ControlPlane,
     ControlPlaneError,
@@ -20,7 +20,7 @@ from pagerduty_operator.devenv import (
     KubectlError,
     find_bin_dir,
 )
-from pagerduty_operator.devenv.processes import process_group_alive
+from pagerduty_devenv.processes import process_group_alive
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLL_LIMIT_SECONDS = 90.0

@@ -1,4 +1,4 @@
-"""``python -m pagerduty_operator.devenv up`` (the demo's entry point) runs and stops cleanly."""
+"""``python -m pagerduty_devenv up`` (the demo's entry point) runs and stops cleanly."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pagerduty_operator.devenv import kubectl_path
-from pagerduty_operator.devenv.processes import process_group_alive
+from pagerduty_devenv import kubectl_path
+from pagerduty_devenv.processes import process_group_alive
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def _read_until_export(process: subprocess.Popen[str]) -> list[str]:
 def test_up_prints_a_working_kubeconfig_and_stops_on_sigterm(tmp_path: Path) -> None:
     work_dir = tmp_path / "demo"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pagerduty_operator.devenv", "up", "--dir", str(work_dir)],
+        [sys.executable, "-m", "pagerduty_devenv", "up", "--dir", str(work_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from pagerduty_operator.devenv import Kubectl
+from pagerduty_devenv import Kubectl
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 

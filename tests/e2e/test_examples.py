@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pagerduty_operator.devenv import Kubectl
+from pagerduty_devenv import Kubectl
 from pagerduty_operator.models import KINDS, kind_named
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

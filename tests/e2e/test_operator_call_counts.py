@@ -17,7 +17,7 @@ import pytest
 from operator_harness import RESYNC_SECONDS, Tenant
 from prometheus_client.parser import text_string_to_metric_families
 
-from pagerduty_operator.devenv.stack import OperatorProcess
+from pagerduty_devenv.stack import OperatorProcess
 from pagerduty_operator.pagerduty.probe import PROBE_ID
 
 IDLE_RESYNCS = 4

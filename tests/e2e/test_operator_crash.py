@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from operator_harness import DRIFT_SECONDS, Subscription, Tenant
 
-from pagerduty_operator.devenv.stack import OperatorProcess
+from pagerduty_devenv.stack import OperatorProcess
 from pagerduty_operator.models.webhook import PING_ANNOTATION
 from support.kube import WEBHOOKS
 from support.receiver import SIGNATURE_HEADER, Delivery, Receiver, signature_valid

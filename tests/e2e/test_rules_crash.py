@@ -17,7 +17,7 @@ import pytest
 from operator_harness import Tenant
 from rules_harness import PathAt, RuleDesk, marker_of
 
-from pagerduty_operator.devenv.stack import OperatorProcess
+from pagerduty_devenv.stack import OperatorProcess
 from support.waiting import wait_for
 
 

@@ -17,7 +17,7 @@ import pytest
 from pd_sim_helpers import Admin, LinkedClock, SecretBook, leaks, make_pd_client
 
 from pagerduty_operator.pagerduty import PagerDutyClient, PagerDutyError
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pagerduty_operator.pagerduty import (
     ScopeStatus,
     TokenSet,
 )
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import (
     CHECKOUT,
     US_CLIENT_ID,

@@ -29,7 +29,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookFilter,
     WebhookSubscriptionUpdate,
 )
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.pagerduty_spec import (
     load_document,
     load_spec,

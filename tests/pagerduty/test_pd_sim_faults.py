@@ -22,7 +22,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookFilter,
     WebhookSubscriptionUpdate,
 )
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 from support.sim_seed import CHECKOUT, WEB
 
 SERVICE_ROUTE = "/services/{id}"

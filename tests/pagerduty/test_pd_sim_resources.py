@@ -24,7 +24,7 @@ from pagerduty_operator.pagerduty.resources import (
     WebhookFilter,
     WebhookSubscriptionUpdate,
 )
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import (
     ACME_GLOBAL,
     BATCH,

@@ -23,7 +23,7 @@ from pagerduty_operator.pagerduty.resources import (
     NewWebhookSubscription,
     WebhookFilter,
 )
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import CHECKOUT, US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_REFRESH_TOKEN
 
 HEADER_SECRET = "receiver-api-key-6c1f0e"

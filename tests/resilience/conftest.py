@@ -26,8 +26,8 @@ from resilience_kube import Kube
 from resilience_pd import Sim
 from resilience_world import World, WorldFactory
 
-from pagerduty_operator.devenv import ControlPlane
-from pagerduty_operator.devenv.stack import OperatorProcess, SimulatorProcess
+from pagerduty_devenv import ControlPlane
+from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 from support.kube import PLURALS
 from support.receiver import Receiver
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagerduty_operator.devenv.stack import SimulatorProcess
+from pagerduty_devenv.stack import SimulatorProcess
 
 JSON = dict[str, Any]
 Owner = tuple[str, str]

@@ -17,7 +17,7 @@ from typing import Any
 from resilience_kube import POLL_SECONDS, Kube, describe, owner_key
 from resilience_pd import JSON, MarkedRule, Owner, PdAccount, Sim
 
-from pagerduty_operator.devenv.stack import OperatorProcess
+from pagerduty_devenv.stack import OperatorProcess
 from support.kube import API_VERSION, INTEGRATIONS, PLURALS, RULES, WEBHOOKS, decoded
 from support.receiver import Receiver, signature_valid
 from support.waiting import wait_for

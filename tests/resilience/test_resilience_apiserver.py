@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from resilience_world import World, WorldFactory
 
-from pagerduty_operator.devenv import ControlPlane
+from pagerduty_devenv import ControlPlane
 from support.kube import WEBHOOKS
 
 BEFORE = 6

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sim_helpers import ClientFactory, Receiver, run_receiver, token_headers
 
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 from support.sim_seed import US_FULL
 
 

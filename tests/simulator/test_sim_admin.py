@@ -7,7 +7,7 @@ import json
 import httpx
 from sim_helpers import webhook_body
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import CHECKOUT, DATABASE
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sim_helpers import ACCEPT, ClientFactory, bearer_headers, oauth_token
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import EU_FULL, US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_READ_ONLY
 
 

@@ -20,8 +20,8 @@ import pytest
 from sim_contract import ContractRecorder, UndeclaredFields, Violation
 from sim_helpers import ACCEPT, Receiver, oauth_token, webhook_body
 
-from pagerduty_operator.simulator import SimulatorServer
-from pagerduty_operator.simulator.server import REST_ENDPOINTS
+from pagerduty_simulator import SimulatorServer
+from pagerduty_simulator.server import REST_ENDPOINTS
 from support.pagerduty_spec import load_document, load_spec, spec_dir
 from support.sim_seed import (
     ACME_GLOBAL,

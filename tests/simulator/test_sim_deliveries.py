@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sim_helpers import Receiver, verify_signature, webhook_body
 
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 from support.sim_seed import CHECKOUT, DATABASE, TEAM_INFRA, TEAM_PAYMENTS
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import (
     ACME_GLOBAL_KEY,
     CHECKOUT,

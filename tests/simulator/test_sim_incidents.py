@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sim_helpers import ClientFactory, Receiver, bearer_headers, oauth_token, webhook_body
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import (
     CHECKOUT,
     DATABASE,

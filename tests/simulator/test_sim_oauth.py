@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sim_helpers import ClientFactory, bearer_headers, oauth_token
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import (
     EU_CLIENT_ID,
     EU_CLIENT_SECRET,

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sim_helpers import webhook_body
 
-from pagerduty_operator.simulator import SimulatorServer, load_seed
+from pagerduty_simulator import SimulatorServer, load_seed
 
 COUNT = 130
 
@@ -19,7 +19,7 @@ async def many(sim: SimulatorServer) -> None:
         for index in range(COUNT)
     ]
     seed = load_seed({"accounts": [{"subdomain": "acme", "webhook_subscriptions": hooks}]})
-    from pagerduty_operator.simulator.seed import apply_seed
+    from pagerduty_simulator.seed import apply_seed
 
     apply_seed(sim.state, seed.document)
 

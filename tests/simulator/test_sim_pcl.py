@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pagerduty_operator.simulator.pcl import PclError, evaluate, matches_any
+from pagerduty_simulator.pcl import PclError, evaluate, matches_any
 
 EVENT = {
     "summary": "Disk FULL on db01",

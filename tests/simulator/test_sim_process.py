@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sim_helpers import token_headers
 
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer, load_seed
-from pagerduty_operator.simulator.cli import main
+from pagerduty_simulator import SimulatorConfig, SimulatorServer, load_seed
+from pagerduty_simulator.cli import main
 from support.sim_seed import EU_FULL, US_FULL
 
 READY_TIMEOUT = 60.0
@@ -31,12 +31,17 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> dict[str, obj
     return data
 
 
-def _start_cli(port_file: Path, extra: list[str], *, stderr: int) -> subprocess.Popen[bytes]:
+# The `pagerduty-simulator` console script of this environment, and `python -m pagerduty_simulator`.
+CONSOLE_SCRIPT = [str(Path(sys.executable).parent / "pagerduty-simulator")]
+MODULE = [sys.executable, "-m", "pagerduty_simulator"]
+
+
+def _start_cli(
+    port_file: Path, extra: list[str], *, stderr: int, command: list[str] = CONSOLE_SCRIPT
+) -> subprocess.Popen[bytes]:
     """The simulator's CLI on free ports (both regions), writing its ports to `port_file`."""
     argv = ["--port", "0", "--eu-port", "0", "--port-file", str(port_file), *extra]
-    return subprocess.Popen(
-        [sys.executable, "-m", "pagerduty_operator.simulator.cli", *argv], stderr=stderr
-    )
+    return subprocess.Popen([*command, *argv], stderr=stderr)
 
 
 def test_cli_serves_both_regions_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -81,7 +86,9 @@ def test_cli_loads_a_seed_file(tmp_path: Path) -> None:
         "    api_keys: [{label: k, token: y_SIMfake_tiny_FULL1}]\n"
     )
     port_file = tmp_path / "ports.json"
-    process = _start_cli(port_file, ["--seed", str(seed), "--quiet"], stderr=subprocess.DEVNULL)
+    process = _start_cli(
+        port_file, ["--seed", str(seed), "--quiet"], stderr=subprocess.DEVNULL, command=MODULE
+    )
     try:
         ports = wait_for_file(port_file, process)
         response = httpx.get(

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sim_helpers import ClientFactory
 
-from pagerduty_operator.simulator import SimulatorConfig
+from pagerduty_simulator import SimulatorConfig
 from support.sim_seed import US_READ_ONLY, US_USER_KEY
 
 

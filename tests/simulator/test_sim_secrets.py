@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sim_helpers import Receiver, oauth_token, webhook_body
 
-from pagerduty_operator.simulator import SimulatorConfig, SimulatorServer
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
 from support.sim_seed import US_CLIENT_ID, US_CLIENT_SECRET, US_FULL, US_REFRESH_TOKEN
 
 

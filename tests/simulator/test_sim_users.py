@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sim_helpers import ClientFactory, bearer_headers, oauth_token
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import EU_FULL, TEAM_INFRA, TEAM_PAYMENTS, US_CLIENT_ID, US_CLIENT_SECRET
 
 ALICE = "PJ4K2M7"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sim_helpers import webhook_body
 
-from pagerduty_operator.simulator import SimulatorServer
+from pagerduty_simulator import SimulatorServer
 from support.sim_seed import CHECKOUT, DATABASE, TEAM_INFRA
 
 URL = "https://receiver.example/hooks"

@@ -6,7 +6,7 @@ import json
 import subprocess
 from typing import Any
 
-from pagerduty_operator.devenv import Kubectl
+from pagerduty_devenv import Kubectl
 
 
 def dry_run_create(

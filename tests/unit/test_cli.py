@@ -62,3 +62,11 @@ def test_endpoint_override_must_be_a_url() -> None:
         config_from_arguments(_parse("--pagerduty-api-url-us", "not a url"))
     config = config_from_arguments(_parse("--pagerduty-api-url-eu", "http://127.0.0.1:9000"))
     assert config.endpoints.api_eu == "http://127.0.0.1:9000"
+
+
+def test_the_operator_has_no_simulator_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    """The simulator is its own distribution (`pagerduty-simulator`), not in the operator's."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulator"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'simulator'" in capsys.readouterr().err

