@@ -15,6 +15,7 @@ from operator_harness import DRIFT_SECONDS, Tenant
 from rules_harness import PathAt, RuleDesk, canonical, hand_rule, marker_of, rule_desk
 
 from support.kube import JSON
+from support.orchestration_shapes import full_actions
 from support.waiting import wait_for
 
 
@@ -99,9 +100,9 @@ def test_rules_are_ordered_before_hand_made_ones_and_a_change_touches_only_its_r
     alpha = start[2]
     assert alpha["label"] == f"Payment errors [k8s:{desk.namespace}/alpha order=10]"
     assert alpha["conditions"] == [{"expression": "event.summary matches part 'payment'"}]
-    assert alpha["actions"] == {"severity": "critical", "route_to": "payments"}
+    assert alpha["actions"] == full_actions("service", severity="critical", route_to="payments")
     assert start[3]["label"] == f"{desk.namespace}/bravo [k8s:{desk.namespace}/bravo order=10]"
-    assert start[3]["actions"] == {"priority": desk.priority_ids()["P2"]}
+    assert start[3]["actions"] == full_actions("service", priority=desk.priority_ids()["P2"])
     for name in names:
         set_id, rule = desk.only_rule(at, name)
         status = desk.status(name)
@@ -133,10 +134,9 @@ def test_rules_are_ordered_before_hand_made_ones_and_a_change_touches_only_its_r
     after = desk.sets(at)
     changed = {k: v for k, v in _by_id(after).items() if unchanged.get(k) != v}
     assert list(changed) == [bravo_id]
-    assert desk.only_rule(at, "bravo")[1]["actions"] == {
-        "priority": desk.priority_ids()["P2"],
-        "severity": "error",
-    }
+    assert desk.only_rule(at, "bravo")[1]["actions"] == full_actions(
+        "service", priority=desk.priority_ids()["P2"], severity="error"
+    )
     assert _names(after["start"]) == _names(start)
 
     # A new order moves delta among ours only; every rule's content except delta's label stays.
@@ -185,7 +185,7 @@ def test_drift_is_restored_at_resync_and_the_persons_rules_are_left_alone(desk: 
         return (
             _names(start)[:2] == ["kept", "lost"]
             and kept is not None
-            and kept["actions"] == {"severity": "critical"}
+            and kept["actions"] == full_actions("service", severity="critical")
             and kept["disabled"] is False
         )
 
@@ -282,7 +282,7 @@ def test_observe_never_writes_and_reports_drift(desk: RuleDesk) -> None:
     desk.delete("watched")
     rule = desk.only_rule(at, "watched")[1]
     assert rule["id"] == rule_id
-    assert rule["actions"] == {"severity": "info"}
+    assert rule["actions"] == full_actions("service", severity="info")
     counts = desk.counts(at, since)
     print(f"\nObserve on {at.rest}: {counts}")
     assert (counts.puts, counts.failed_puts) == (0, 0)

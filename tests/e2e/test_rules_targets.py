@@ -13,6 +13,8 @@ import pytest
 from operator_harness import Tenant
 from rules_harness import PathAt, RuleDesk, canonical, hand_rule, marker_of, rule_desk
 
+from support.orchestration_shapes import full_actions
+
 
 @pytest.fixture
 def desk(tenant: Tenant) -> Iterator[RuleDesk]:
@@ -42,7 +44,7 @@ def test_a_router_rule_routes_events_to_a_service(desk: RuleDesk) -> None:
     assert "OrchestrationActive" not in {c["type"] for c in obj["status"]["conditions"]}
     rules = desk.rules(at)
     assert [marker_of(r) for r in rules] == [(desk.namespace, "storefront", 10), None]
-    assert rules[0]["actions"] == {"route_to": desk.tenant.service_id}
+    assert rules[0]["actions"] == full_actions("router", route_to=desk.tenant.service_id)
     assert [canonical(r) for r in rules[1:]] == theirs
 
     routed = desk.send_event(orchestration.routing_key, "cart slow", source="storefront-3")
@@ -68,7 +70,7 @@ def test_a_global_rule_drops_matching_events(desk: RuleDesk) -> None:
     obj = desk.wait("drop-load-tests")
     assert obj["status"]["path"] == {"type": "global", "id": orchestration.id}
     set_id, rule = desk.only_rule(at, "drop-load-tests")
-    assert (set_id, rule["actions"]) == ("start", {"drop_event": True})
+    assert (set_id, rule["actions"]) == ("start", full_actions("global", drop_event=True))
     key = orchestration.routing_key
     assert desk.send_event(key, "latency", source="web.loadtest.example")["result"] == "dropped"
     assert desk.send_event(key, "latency", source="web.prod.example")["result"] != "dropped"
@@ -86,7 +88,9 @@ def test_priority_names_resolve_to_ids_and_an_unknown_name_lists_the_valid_ones(
         desk.rule("unknown", order=1, actions={"priority": "P9"}),
     )
     desk.wait("known")
-    assert desk.only_rule(at, "known")[1]["actions"] == {"priority": priorities["P2"]}
+    assert desk.only_rule(at, "known")[1]["actions"] == full_actions(
+        "service", priority=priorities["P2"]
+    )
     obj = desk.wait("unknown", "Ready", "False", "UnknownPriority")
     message = {c["type"]: c for c in obj["status"]["conditions"]}["Ready"]["message"]
     assert "P9" in message
@@ -96,7 +100,9 @@ def test_priority_names_resolve_to_ids_and_an_unknown_name_lists_the_valid_ones(
     # Fixed with a name in another case: resolved, written, Ready.
     desk.patch_spec("unknown", {"actions": {"priority": "p3"}})
     desk.wait("unknown")
-    assert desk.only_rule(at, "unknown")[1]["actions"] == {"priority": priorities["P3"]}
+    assert desk.only_rule(at, "unknown")[1]["actions"] == full_actions(
+        "service", priority=priorities["P3"]
+    )
 
 
 def test_plan_gated_features_become_a_warnings_condition(desk: RuleDesk) -> None:

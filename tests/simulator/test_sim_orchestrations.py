@@ -8,6 +8,10 @@ from typing import Any
 import httpx
 from sim_helpers import ClientFactory
 
+from support.orchestration_shapes import (
+    full_actions,
+    full_catch_all,
+)
 from support.sim_seed import ACME_GLOBAL, ACME_GLOBAL_KEY, CHECKOUT, DATABASE, EU_FULL, PRIORITY_P1
 
 SERVICE_PATH = f"/event_orchestrations/services/{CHECKOUT}"
@@ -55,7 +59,7 @@ async def test_put_assigns_ids_to_new_rules_and_keeps_sent_ids(api: httpx.AsyncC
     )
     after = second.json()["orchestration_path"]["sets"][0]["rules"]
     assert after[1]["id"] == ids[1]
-    assert after[1]["actions"] == {"annotate": "y"}
+    assert after[1]["actions"] == full_actions("service", annotate="y")
     assert RULE_ID.match(after[0]["id"])
     assert after[0]["id"] not in ids
     # The rule that was not sent is gone: PUT replaces the whole path.
@@ -75,7 +79,7 @@ async def test_put_replaces_sets_and_catch_all(api: httpx.AsyncClient) -> None:
     response = await api.put(SERVICE_PATH, json=path_body({"id": "start", "rules": []}))
     path = response.json()["orchestration_path"]
     assert [s["id"] for s in path["sets"]] == ["start"]
-    assert path["catch_all"] == {"actions": {}}
+    assert path["catch_all"] == full_catch_all("service")
 
 
 async def test_version_and_updated_at_change(api: httpx.AsyncClient) -> None:
@@ -126,7 +130,7 @@ async def test_plan_gated_features_are_saved_with_warnings(
     eu = make_client(EU_FULL, region="eu")
     eu_response = await eu.put("/event_orchestrations/services/PEUSHOP", json=body)
     assert eu_response.status_code == 200
-    assert eu_response.json()["warnings"] == []
+    assert eu_response.json()["warnings"] is None
 
 
 async def test_actions_are_checked_against_the_path_type(api: httpx.AsyncClient) -> None:
@@ -134,7 +138,14 @@ async def test_actions_are_checked_against_the_path_type(api: httpx.AsyncClient)
         (SERVICE_PATH, path_body({"id": "start", "rules": [rule("x", drop_event=True)]})),
         (
             f"/event_orchestrations/{ACME_GLOBAL}/global",
-            path_body({"id": "start", "rules": [rule("x", pagerduty_automation_actions=[])]}),
+            path_body(
+                {
+                    "id": "start",
+                    "rules": [
+                        rule("x", pagerduty_automation_actions=[{"action_id": "01AUTOMATION"}])
+                    ],
+                }
+            ),
         ),
         (
             f"/event_orchestrations/{ACME_GLOBAL}/unrouted",
@@ -153,6 +164,7 @@ async def test_actions_are_checked_against_the_path_type(api: httpx.AsyncClient)
         response = await api.put(path, json=body)
         assert response.status_code == 400, (path, body)
         assert response.json()["error"]["code"] == 2001
+        assert "not allowed on a" in response.json()["error"]["errors"][0]
 
 
 async def test_structural_validation(api: httpx.AsyncClient) -> None:

@@ -17,6 +17,7 @@ from pagerduty_operator.reconcile import rule_coordinator
 from pagerduty_operator.reconcile.rule_coordinator import Applied, PathCoordinator, PathRef
 from pagerduty_operator.reconcile.rule_desired import DesiredRule, parse_marker
 from pagerduty_operator.reconcile.rule_path_edit import Change, Inspect, Upsert
+from support.orchestration_shapes import full_actions, full_catch_all, set_actions
 
 KNOWN_POLICIES = {"PEP0001"}
 REF = PathRef("service", "PSVC001")
@@ -278,3 +279,41 @@ async def test_changes_submitted_in_the_same_tick_as_a_lone_one_join_its_batch()
     assert waiting.done()
     assert all(o.wrote for o in waiting.result())
     assert (store.gets, store.puts) == (1, 1)
+
+
+class CanonicalOrchestrations(FakeOrchestrations):
+    """Reads back like PagerDuty: every rule field and the full action object of a path."""
+
+    async def get_path(self, kind: str, parent_id: str) -> dict[str, Any]:
+        path = await super().get_path(kind, parent_id)
+        for rule_set in path["sets"]:
+            rule_set["rules"] = [
+                {
+                    "id": rule["id"],
+                    "label": rule.get("label"),
+                    "conditions": rule.get("conditions") or [],
+                    "actions": full_actions("service", **set_actions(rule.get("actions") or {})),
+                    "disabled": bool(rule.get("disabled")),
+                }
+                for rule in rule_set["rules"]
+            ]
+        path["catch_all"] = full_catch_all("service")
+        return path
+
+
+@pytest.mark.parametrize("count", [1, 3])
+async def test_idle_under_canonical_reads_costs_no_put(count: int) -> None:
+    store = CanonicalOrchestrations()
+    client = _client(store)
+    coordinator = PathCoordinator()
+    changes: list[Change] = [
+        Upsert(_rule(f"r{i}", severity="critical", suppress=False, annotate="a"))
+        for i in range(count)
+    ]
+    await _submit_all(coordinator, client, changes)
+    assert store.puts == 1
+    for _ in range(3):  # three resyncs
+        outcomes = await _submit_all(coordinator, client, changes)
+        assert all(isinstance(o, Applied) and not o.wrote for o in outcomes)
+        assert all(cast(Applied, o).result.differences == [] for o in outcomes)
+    assert store.puts == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
@@ -15,6 +16,7 @@ from pagerduty_operator.reconcile.rule_path_edit import (
     Upsert,
     edit_sets,
 )
+from support.orchestration_shapes import full_actions, go_client_actions, set_actions
 
 THEIRS_1 = {
     "id": "aaaa0001",
@@ -162,3 +164,121 @@ def test_a_rule_read_back_with_pagerdutys_defaults_is_not_rewritten() -> None:
     changed, results = edit_sets(sets, [Upsert(_rule("a", severity="info"))])
     assert changed[0]["rules"][0]["actions"] == {"severity": "info"}
     assert results[("ns", "a")].differences == ["actions"]
+
+
+def _read_back(rule: dict[str, Any], kind: str = "service") -> dict[str, Any]:
+    """A rule as PagerDuty reads it back.
+
+    Every field, the full action object of its path type, and list items with their unused keys
+    as null (as a person's tool might have saved them).
+    """
+    actions = set_actions(rule.get("actions") or {})
+    if "extractions" in actions:
+        actions["extractions"] = [
+            {"target": None, "template": None, "regex": None, "source": None, **e}
+            for e in actions["extractions"]
+        ]
+    return {
+        "id": rule.get("id"),
+        "label": rule.get("label"),
+        "conditions": rule.get("conditions") or [],
+        "actions": full_actions(kind, **actions),
+        "disabled": bool(rule.get("disabled")),
+    }
+
+
+def _every_action_rule() -> DesiredRule:
+    spec = IncidentRuleSpec.model_validate(
+        {
+            "integrationRef": {"name": "i"},
+            "conditions": ["event.summary matches 'all'"],
+            "actions": {
+                "routeTo": "next",
+                "severity": "critical",
+                "suppress": False,
+                "suspend": 60,
+                "eventAction": "trigger",
+                "annotate": "note",
+                "escalationPolicy": "PEP0001",
+                "variables": [{"name": "v", "path": "event.summary", "value": "(x)"}],
+                "extractions": [
+                    {"target": "event.summary", "template": "{{variables.v}}"},
+                    {"target": "event.source", "regex": "(.*)", "source": "event.source"},
+                ],
+                "incidentCustomFieldUpdates": [{"id": "PCF0001", "value": "v"}],
+            },
+        }
+    )
+    return DesiredRule.build(spec, ("ns", "every"), "PPRIO01")
+
+
+def test_our_rules_read_back_in_pagerdutys_full_shape_are_no_drift() -> None:
+    """Canonical reads (every key, unset ones null/false/[]) never look like drift."""
+    desired = _every_action_rule()
+    written, _ = edit_sets(_start(), [Upsert(desired)])
+    read = [
+        {**s, "rules": [_read_back({**r, "id": f"ffff000{i}"}) for i, r in enumerate(s["rules"])]}
+        for s in written
+    ]
+    ours = read[0]["rules"][0]
+    assert set(ours["actions"]) == set(full_actions("service"))  # the full shape indeed
+    assert ours["actions"]["extractions"][0]["regex"] is None
+    again, results = edit_sets(read, [Upsert(desired, known_id="ffff0000")])
+    assert again == read  # so the coordinator makes no PUT
+    assert results[("ns", "every")].differences == []
+    _, inspected = edit_sets(read, [Inspect(desired, known_id="ffff0000")])
+    assert inspected[("ns", "every")].differences == []
+    # A real difference inside the full shape is still seen.
+    ours["actions"]["severity"] = "info"
+    changed, results = edit_sets(read, [Upsert(desired, known_id="ffff0000")])
+    assert results[("ns", "every")].differences == ["actions"]
+    assert changed[0]["rules"][0]["actions"]["severity"] == "critical"
+
+
+def test_null_conditions_and_disabled_read_back_are_no_drift() -> None:
+    desired = _rule("a")
+    read = desired.body("abcd0001")
+    read["disabled"] = None
+    assert desired.differences(read) == []
+    unconditional = _rule_without_conditions("b")
+    assert unconditional.differences({**unconditional.body("abcd0002"), "conditions": None}) == []
+    assert unconditional.differences({**unconditional.body("abcd0002"), "disabled": True}) == [
+        "disabled"
+    ]
+
+
+def _rule_without_conditions(name: str) -> DesiredRule:
+    spec = IncidentRuleSpec.model_validate(
+        {"integrationRef": {"name": "i"}, "actions": {"severity": "info"}}
+    )
+    return DesiredRule.build(spec, ("ns", name), None)
+
+
+def test_rules_of_others_in_the_full_shape_travel_back_byte_for_byte() -> None:
+    """A person's rules in the full shape are untouched when the operator edits the path.
+
+    Terraform's zero values or PagerDuty's canonical read: same keys, same order, same values.
+    """
+    terraform_made = {
+        "id": "eeee0001",
+        "label": "made with terraform",
+        "conditions": None,
+        "actions": go_client_actions(severity="info"),
+        "disabled": False,
+    }
+    read_back = {
+        "id": "eeee0002",
+        "label": None,
+        "conditions": [{"expression": "event.source matches 'x'"}],
+        "actions": full_actions("service", suppress=True, priority="PPRIO02"),
+        "disabled": True,
+    }
+    sets = _start(terraform_made, read_back)
+    before = json.dumps(sets[0]["rules"])
+    new, results = edit_sets(sets, [Upsert(_rule("a"))])
+    assert results[("ns", "a")].differences == ["created"]
+    assert json.dumps(new[0]["rules"][1:]) == before
+    changed, _ = edit_sets(new, [Upsert(_rule("a", severity="warning"))])
+    assert json.dumps(changed[0]["rules"][1:]) == before
+    removed, _ = edit_sets(changed, [Remove(("ns", "a"))])
+    assert json.dumps(removed[0]["rules"]) == before

@@ -72,11 +72,32 @@ def actions_body(actions: RuleActions | None, priority_id: str | None) -> dict[s
     return body
 
 
+def _is_unset(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _without_unset(value: Any) -> Any:
+    """`value` with every object key whose value is unset removed, at any depth."""
+    if isinstance(value, dict):
+        cleaned = {k: _without_unset(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if not _is_unset(v)}
+    if isinstance(value, list):
+        return [_without_unset(item) for item in value]
+    return value
+
+
 def normalized_actions(actions: Any) -> dict[str, Any]:
-    """Actions without the empty values PagerDuty may fill in (null, false, [], {})."""
+    """Actions as they mean, whatever the shape PagerDuty reads them back in.
+
+    PagerDuty returns the full action object (every key the path type supports, unset ones
+    `null`, `false` or `[]`), and may do the same inside list items (an extraction's unused
+    `regex`, an automation action's `auto_send: false`): unset values (null, false, "", [], {})
+    are dropped at every depth, so only what is set is compared.
+    """
     if not isinstance(actions, dict):
         return {}
-    return {k: v for k, v in actions.items() if v not in (None, False, [], {}, "")}
+    normalized: dict[str, Any] = _without_unset(actions)
+    return normalized
 
 
 @dataclass(frozen=True)
@@ -118,11 +139,18 @@ class DesiredRule:
         return rule
 
     def differences(self, actual: dict[str, Any]) -> list[str]:
-        """Fields of an existing rule that differ from this one."""
+        """Fields of an existing rule that differ from this one.
+
+        `actual` is the rule as PagerDuty reads it back: `conditions` null or [], `disabled`
+        null, false or absent, and the full action object all mean what this rule sent.
+        """
         fields = []
         if actual.get("label") != self.label:
             fields.append("label")
-        conditions = [c.get("expression") for c in actual.get("conditions") or []]
+        conditions = [
+            c.get("expression") if isinstance(c, dict) else c
+            for c in actual.get("conditions") or []
+        ]
         if conditions != list(self.conditions):
             fields.append("conditions")
         if normalized_actions(actual.get("actions")) != normalized_actions(self.actions):

@@ -17,7 +17,7 @@ from pagerduty_simulator.dump import dump_state
 from pagerduty_simulator.errors import ApiError, invalid_input, json_response, not_found
 from pagerduty_simulator.incidents import URGENCIES, set_incident_status, trigger_incident
 from pagerduty_simulator.models import Account, OrchestrationPath
-from pagerduty_simulator.orchestration_paths import render_path, replace_path
+from pagerduty_simulator.orchestration_paths import put_answer, replace_path
 from pagerduty_simulator.requestlog import RequestLog
 from pagerduty_simulator.seed import (
     SeedError,
@@ -292,7 +292,7 @@ async def ui_put_path(request: web.Request) -> web.StreamResponse:
     body = await _json(request)
     warnings = replace_path(path, body, account, now=state.clock.iso(), actor=account.owner_id)
     origin = state.origin(account.region)
-    return json_response({"orchestration_path": render_path(path, origin), "warnings": warnings})
+    return json_response(put_answer(path, origin, warnings))
 
 
 async def ui_delete(request: web.Request) -> web.StreamResponse:

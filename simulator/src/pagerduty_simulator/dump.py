@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from pagerduty_simulator.models import JSON, Account, OrchestrationPath
-from pagerduty_simulator.orchestration_paths import render_rule
+from pagerduty_simulator.models import JSON, Account, OrchestrationPath, Rule
 from pagerduty_simulator.state import SimulatorState
+
+
+def _rule(rule: Rule) -> JSON:
+    """A rule as stored: only the actions that are set (reads add every default)."""
+    return {
+        "id": rule.id,
+        "label": rule.label,
+        "conditions": rule.conditions,
+        "actions": rule.actions,
+        "disabled": rule.disabled,
+    }
 
 
 def _path(path: OrchestrationPath) -> JSON:
     return {
-        "sets": [{"id": s.id, "rules": [render_rule(rule) for rule in s.rules]} for s in path.sets],
+        "sets": [{"id": s.id, "rules": [_rule(rule) for rule in s.rules]} for s in path.sets],
         "catch_all": path.catch_all,
         "version": path.version,
         "updated_at": path.updated_at,

@@ -2,7 +2,9 @@
 
 A PUT replaces the whole path: rules and sets that are not sent are deleted, rule ids that are
 sent are kept, and rules without an id get a new 8-hex id. Rules using features the account's
-plan lacks are saved but reported in `warnings`.
+plan lacks are saved but reported in `warnings`. Actions are canonical
+(`orchestration_actions`): zero-valued keys are accepted and dropped, reads return every key the
+path type supports.
 """
 
 from __future__ import annotations
@@ -21,51 +23,13 @@ from pagerduty_simulator.models import (
     Rule,
     RuleSet,
 )
+from pagerduty_simulator.orchestration_actions import (
+    CATCH_ALL_ACTIONS,
+    RULE_ACTIONS,
+    canonical,
+    is_zero,
+)
 
-RULE_ACTIONS: dict[PathKind, frozenset[str]] = {
-    "router": frozenset({"route_to", "dynamic_route_to"}),
-    "global": frozenset(
-        {
-            "route_to",
-            "suppress",
-            "suspend",
-            "drop_event",
-            "priority",
-            "escalation_policy",
-            "annotate",
-            "severity",
-            "event_action",
-            "variables",
-            "extractions",
-            "automation_actions",
-            "incident_custom_field_updates",
-        }
-    ),
-    "service": frozenset(
-        {
-            "route_to",
-            "suppress",
-            "suspend",
-            "priority",
-            "escalation_policy",
-            "annotate",
-            "severity",
-            "event_action",
-            "variables",
-            "extractions",
-            "automation_actions",
-            "incident_custom_field_updates",
-            "pagerduty_automation_actions",
-        }
-    ),
-    "unrouted": frozenset({"route_to", "severity", "event_action", "variables", "extractions"}),
-}
-CATCH_ALL_ACTIONS: dict[PathKind, frozenset[str]] = {
-    "router": frozenset({"route_to"}),
-    "global": RULE_ACTIONS["global"] - {"route_to"},
-    "service": RULE_ACTIONS["service"] - {"route_to"},
-    "unrouted": RULE_ACTIONS["unrouted"] - {"route_to"},
-}
 SEVERITIES = frozenset({"info", "warning", "error", "critical"})
 EVENT_ACTIONS = frozenset({"trigger", "resolve"})
 MAX_CONDITION_BYTES = 2048
@@ -166,12 +130,14 @@ def _parse_actions(
         return {}
     if not isinstance(raw, Mapping):
         raise invalid_input(f"{where} must be an object")
-    unknown = sorted(set(raw) - allowed)
+    # Zero values (null, false, "", []) are unset actions, on any key: dropped, never refused.
+    actions = {name: value for name, value in raw.items() if not is_zero(value)}
+    unknown = sorted(set(actions) - allowed)
     if unknown:
         raise invalid_input(f"{where}: {', '.join(unknown)} not allowed on a {kind} path")
-    for name, value in raw.items():
+    for name, value in actions.items():
         _check_action_value(name, value, where, account, kind)
-    return copy.deepcopy(dict(raw))
+    return copy.deepcopy(actions)
 
 
 def _parse_conditions(raw: Any, where: str) -> list[JSON]:
@@ -246,10 +212,12 @@ def parse_path_body(
             label = raw_rule.get("label")
             if label is not None and not isinstance(label, str):
                 raise invalid_input(f"{where}.label must be a string")
-            disabled = raw_rule.get("disabled", False)
+            disabled = raw_rule.get("disabled")
+            if disabled is None:
+                disabled = False
             if not isinstance(disabled, bool):
                 raise invalid_input(f"{where}.disabled must be a boolean")
-            rule_id = raw_rule.get("id")
+            rule_id = raw_rule.get("id") or None  # "" (a Go client's zero value): a new rule
             if rule_id is not None:
                 if not isinstance(rule_id, str) or not rule_id:
                     raise invalid_input(f"{where}.id must be a string")
@@ -362,14 +330,19 @@ def path_url(path: OrchestrationPath, origin: str) -> str:
     return f"{origin}/event_orchestrations/{path.parent_id}/{path.kind}"
 
 
-def render_rule(rule: Rule) -> JSON:
-    rendered: JSON = {"id": rule.id}
-    if rule.label is not None:
-        rendered["label"] = rule.label
-    rendered["conditions"] = copy.deepcopy(rule.conditions)
-    rendered["actions"] = copy.deepcopy(rule.actions)
-    rendered["disabled"] = rule.disabled
-    return rendered
+def render_rule(rule: Rule, kind: PathKind) -> JSON:
+    """A rule as reads return it: every field, and the full action object of its path type."""
+    return {
+        "id": rule.id,
+        "label": rule.label,
+        "conditions": copy.deepcopy(rule.conditions),
+        "actions": canonical(kind, rule.actions, catch_all=False),
+        "disabled": rule.disabled,
+    }
+
+
+def render_catch_all(path: OrchestrationPath) -> JSON:
+    return {"actions": canonical(path.kind, path.catch_all.get("actions") or {}, catch_all=True)}
 
 
 def render_path(path: OrchestrationPath, origin: str) -> JSON:
@@ -391,16 +364,26 @@ def render_path(path: OrchestrationPath, origin: str) -> JSON:
         "parent": parent,
         "self": path_url(path, origin),
         "sets": [
-            {"id": rule_set.id, "rules": [render_rule(rule) for rule in rule_set.rules]}
+            {"id": rule_set.id, "rules": [render_rule(rule, path.kind) for rule in rule_set.rules]}
             for rule_set in path.sets
         ],
-        "catch_all": copy.deepcopy(path.catch_all),
+        "catch_all": render_catch_all(path),
         "created_at": path.created_at,
         "created_by": _user_ref(path.created_by, origin),
         "updated_at": path.updated_at,
         "updated_by": _user_ref(path.updated_by, origin),
         "version": path.version,
     }
+
+
+def put_answer(path: OrchestrationPath, origin: str, warnings: list[JSON]) -> JSON:
+    """The body of a path PUT's answer: the path, and `warnings` (null when there are none).
+
+    PagerDuty's Go client (go-pagerduty 1.8.0, `getServiceOrchestrationFromResponse` and its
+    siblings) decodes the answer as `map[string]ServiceOrchestration`: every top-level value must
+    decode as a path, which `null` does and `[]` does not. So there are no warnings as `null`.
+    """
+    return {"orchestration_path": render_path(path, origin), "warnings": warnings or None}
 
 
 def describe_error(error: ApiError) -> str:

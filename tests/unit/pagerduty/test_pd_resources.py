@@ -265,6 +265,38 @@ async def test_orchestration_put_sends_sets_and_catch_all_verbatim(clock: FakeCl
     assert rec.body(5) == {"active": True}
 
 
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"warnings": None}, []),  # what PagerDuty sends without warnings (go-pagerduty decodes it)
+        ({}, []),  # absent
+        ({"warnings": []}, []),
+        ({"warnings": {"unexpected": "object"}}, []),
+        (
+            {"warnings": [{"feature": "suspend", "rule_id": "r1"}, "not an object"]},
+            [{"feature": "suspend", "rule_id": "r1"}],
+        ),
+    ],
+)
+async def test_orchestration_put_warnings_may_be_null_absent_or_an_array(
+    clock: FakeClock, answer: dict[str, object], expected: list[dict[str, str]]
+) -> None:
+    stored = {"type": "service", "sets": [{"id": "start", "rules": []}], "catch_all": {}}
+    rec = Recorder(
+        {
+            ("PUT", "/event_orchestrations/services/PSVC001"): json_response(
+                200, {"orchestration_path": stored, **answer}
+            ),
+        }
+    )
+    async with make_client(rec, clock=clock) as client:
+        update = await client.orchestrations.put_service_path(
+            "PSVC001", {"sets": [{"id": "start", "rules": []}]}
+        )
+    assert update.warnings == expected
+    assert update.path["sets"] == [{"id": "start", "rules": []}]
+
+
 async def test_priorities_are_cached_fetched_once_and_resolved(clock: FakeClock) -> None:
     calls = 0
 

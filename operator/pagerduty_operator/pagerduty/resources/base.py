@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import MalformedResponseError
 from ..transport import Query
@@ -46,6 +46,29 @@ class JsonApi(Protocol):
         json: Any = None,
         idempotent: bool | None = None,
     ) -> Any: ...
+
+
+class PagerDutyObject(BaseModel):
+    """An object as PagerDuty returns it: unknown fields ignored, `null` means the default.
+
+    PagerDuty answers with full objects, defaults and nulls included ("any non-required field
+    may be null"): `null` for a field that has a default (a list, a boolean) means that default,
+    so a `null` list or flag the operator never sent neither fails the parse nor looks like drift.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        defaulted = {
+            name
+            for name, field in cls.model_fields.items()
+            if not field.is_required() and field.get_default(call_default_factory=True) is not None
+        }
+        return {k: v for k, v in data.items() if not (v is None and k in defaulted)}
 
 
 def unwrap(data: Any, key: str, *, method: str, path: str) -> Any:

@@ -4,7 +4,9 @@ Paths are plain dicts (TypedDicts) so that rules the operator does not own trave
 PagerDuty exactly as they came: nothing is dropped, renamed or defaulted. A PUT replaces the whole
 path ("omitted rules and rule details are deleted"), so callers read, modify and write back;
 only the writable parts (`sets`, `catch_all`) are sent. PUT responses may carry `warnings`
-(plan-gated features), returned in :class:`PathUpdate`.
+(plan-gated features; `null` or absent when there are none), returned in :class:`PathUpdate`.
+Reads return the full action object (every key the path type supports, unset ones `null`, `false`
+or `[]`): comparisons must normalise it (`reconcile.rule_desired.normalized_actions`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,18 @@ def _as_path(data: Any, method: str, path: str) -> OrchestrationPath:
     return cast(OrchestrationPath, body)
 
 
+def _warnings(data: Any) -> list[OrchestrationWarning]:
+    """A PUT answer's `warnings`: an array, or `null`/absent when there are none.
+
+    PagerDuty's Go client decodes the answer as a map of paths, so "none" is `null` (or absent),
+    never `[]`; all three (and anything else that is not an array) mean no warnings here.
+    """
+    warnings = data.get("warnings") if isinstance(data, dict) else None
+    if not isinstance(warnings, list):
+        return []
+    return [cast(OrchestrationWarning, w) for w in warnings if isinstance(w, dict)]
+
+
 class EventOrchestrations:
     """`/event_orchestrations/...` (scopes `event_orchestrations.*`; service paths `services.*`)."""
 
@@ -105,11 +119,7 @@ class EventOrchestrations:
         data = await self._api.send_json(
             "PUT", template, path_params={"id": parent_id}, json={"orchestration_path": writable}
         )
-        warnings = data.get("warnings") if isinstance(data, dict) else None
-        return PathUpdate(
-            path=_as_path(data, "PUT", template),
-            warnings=[cast(OrchestrationWarning, w) for w in warnings or [] if isinstance(w, dict)],
-        )
+        return PathUpdate(path=_as_path(data, "PUT", template), warnings=_warnings(data))
 
     async def get_service_path(self, service_id: str) -> OrchestrationPath:
         return await self.get_path("service", service_id)

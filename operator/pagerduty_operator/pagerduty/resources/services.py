@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from ..pagination import iter_offset
 from ..transport import QueryValue
-from .base import JsonApi, parse, unwrap
+from .base import JsonApi, PagerDutyObject, parse, unwrap
 
 SERVICES_PATH = "/services"
 SERVICE_PATH = "/services/{id}"
@@ -25,10 +25,8 @@ INTEGRATION_PATH = "/services/{id}/integrations/{integration_id}"
 EVENTS_API_V2 = "events_api_v2_inbound_integration"
 
 
-class Reference(BaseModel):
+class Reference(PagerDutyObject):
     """A PagerDuty reference object (`{id, type, summary, ...}`)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     id: str
     type: str | None = None
@@ -36,10 +34,8 @@ class Reference(BaseModel):
     html_url: str | None = None
 
 
-class Integration(BaseModel):
+class Integration(PagerDutyObject):
     """A service integration; references (without `include[]`) parse too."""
-
-    model_config = ConfigDict(extra="ignore")
 
     id: str
     type: str | None = None
@@ -56,8 +52,8 @@ class Integration(BaseModel):
         return self.integration_key
 
 
-class Service(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Service(PagerDutyObject):
+    """A service; `null` teams or integrations are empty lists."""
 
     id: str
     name: str | None = None

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ..errors import NotFoundError
 from ..pagination import iter_offset
 from ..transport import QueryValue
-from .base import JsonApi, parse, unwrap
+from .base import JsonApi, PagerDutyObject, parse, unwrap
 
 FilterType = Literal["account", "service", "team"]
 FilterReferenceType = Literal["account_reference", "service_reference", "team_reference"]
@@ -34,6 +34,17 @@ class WebhookFilter(BaseModel):
 
     type: FilterReferenceType
     id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _account_has_no_id(cls, data: Any) -> Any:
+        """An account filter is the credential's account, whatever `id` comes with it.
+
+        Null, absent or the account's id: the same filter (so never drift).
+        """
+        if isinstance(data, dict) and data.get("type") == "account_reference":
+            return {k: v for k, v in data.items() if k != "id"}
+        return data
 
     @classmethod
     def account(cls) -> WebhookFilter:
@@ -64,18 +75,14 @@ class WebhookFilter(BaseModel):
         return body
 
 
-class CustomHeader(BaseModel):
+class CustomHeader(PagerDutyObject):
     """A header PagerDuty adds to each delivery. GET responses show `-- redacted --` values."""
-
-    model_config = ConfigDict(extra="ignore")
 
     name: str
     value: SecretStr
 
 
-class DeliveryMethod(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class DeliveryMethod(PagerDutyObject):
     id: str | None = None
     type: str = "http_delivery_method"
     url: str
@@ -84,10 +91,13 @@ class DeliveryMethod(BaseModel):
     temporarily_disabled: bool | None = None
 
 
-class WebhookSubscription(BaseModel):
-    """A v3 webhook subscription as PagerDuty returns it."""
+class WebhookSubscription(PagerDutyObject):
+    """A v3 webhook subscription as PagerDuty returns it.
 
-    model_config = ConfigDict(extra="ignore")
+    Fields PagerDuty fills in that the operator never sends (`oauth_client`, `type`, the delivery
+    method's `id`, `secret`, `temporarily_disabled`) are never compared; `null` lists and flags
+    mean their defaults.
+    """
 
     id: str
     type: str = "webhook_subscription"

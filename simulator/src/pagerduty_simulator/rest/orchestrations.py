@@ -20,7 +20,12 @@ from pagerduty_simulator.models import (
     OrchestrationPath,
     PathKind,
 )
-from pagerduty_simulator.orchestration_paths import empty_path, render_path, replace_path
+from pagerduty_simulator.orchestration_paths import (
+    empty_path,
+    put_answer,
+    render_path,
+    replace_path,
+)
 from pagerduty_simulator.pagination import paginate, parse_page
 from pagerduty_simulator.rest.context import Endpoint, RestContext
 from pagerduty_simulator.rest.services import find_service
@@ -214,8 +219,7 @@ def _path_handlers(kind: PathKind) -> tuple[Endpoint, Endpoint]:
         warnings = replace_path(path, body, ctx.account, now=ctx.state.clock.iso(), actor=ctx.actor)
         orchestration.updated_at = path.updated_at
         orchestration.updated_by = path.updated_by
-        rendered = render_path(path, ctx.origin)
-        return json_response({"orchestration_path": rendered, "warnings": warnings})
+        return json_response(put_answer(path, ctx.origin, warnings))
 
     get_path.__name__ = f"get_{kind}_path"
     put_path.__name__ = f"put_{kind}_path"
@@ -234,8 +238,7 @@ async def put_service_path(ctx: RestContext) -> web.StreamResponse:
     warnings = replace_path(
         service.orchestration, body, ctx.account, now=ctx.state.clock.iso(), actor=ctx.actor
     )
-    rendered = render_path(service.orchestration, ctx.origin)
-    return json_response({"orchestration_path": rendered, "warnings": warnings})
+    return json_response(put_answer(service.orchestration, ctx.origin, warnings))
 
 
 async def get_service_active(ctx: RestContext) -> web.StreamResponse:
