@@ -11,8 +11,9 @@ A change is lone when its path is idle: no batch running or waiting, and none en
 event-loop tick). Any other change joins the path's next batch, which starts `MIN_BATCH_INTERVAL`
 after the previous one ended, and then as soon as it holds `FULL_BATCH` changes, no change joined
 for `QUIET_SECONDS`, or its oldest change waited `MAX_WAIT_SECONDS`. So a steady trickle costs a
-PUT every few seconds, not one per change, and no change waits longer than `MAX_WAIT_SECONDS`.
-A PUT PagerDuty refuses as invalid is retried in halves, so one bad rule fails alone.
+PUT every few seconds, not one per change, and no batch keeps a change waiting longer than
+`MAX_WAIT_SECONDS` before it starts. A PUT PagerDuty refuses as invalid is retried in halves, so
+one bad rule fails alone.
 """
 
 from __future__ import annotations
