@@ -37,11 +37,12 @@ from pagerduty_operator.reconcile.rule_path_edit import (
     locate_results,
 )
 
-MIN_BATCH_INTERVAL = 1.0
+MIN_BATCH_INTERVAL = 0.5
 """A path's batches start at least this long after the previous one ended; a change arriving
 when the last batch ended longer ago than this (and none is waiting) is lone: applied at once."""
-FULL_BATCH = 16
-"""Past the interval, a batch of this many changes closes: waiting longer saves little."""
+FULL_BATCH = 32
+"""Past the interval, a batch of this many changes closes: waiting longer saves little (fewer
+than the 50 reconciles the operator runs at once by default, which all wait for their batch)."""
 QUIET_SECONDS = 0.5
 """Past the interval, a batch no change joined for this long closes: the burst has ended. Longer
 than the gaps of a trickle (kubectl deletes one object about every 150 ms)."""
