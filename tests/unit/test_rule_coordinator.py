@@ -25,6 +25,7 @@ from pagerduty_operator.reconcile.rule_coordinator import (
     MAX_WAIT_SECONDS,
     MIN_BATCH_INTERVAL,
     POLL_SECONDS,
+    QUIET_SECONDS,
     Applied,
     PathCoordinator,
     PathRef,
@@ -134,10 +135,10 @@ class Paced:
         self.coordinator = coordinator
         self.store = store
         self.client = _client(store)
-        self.waits: list[float] = []
+        self.waits: list[float] = []  # per change, in the order submitted
         self.gone_when_answered: list[bool] = []
 
-    async def _one(self, at: float, change: Change) -> Applied | BaseException:
+    async def _one(self, at: float, change: Change, index: int) -> Applied | BaseException:
         await self.clock.sleep(at - self.clock.now)
         submitted = self.clock.now
         try:
@@ -146,15 +147,18 @@ class Paced:
             )
         except Exception as error:
             outcome = error
-        self.waits.append(self.clock.now - submitted)
+        self.waits[index] = self.clock.now - submitted
         if isinstance(change, Remove):
             self.gone_when_answered.append(change.owner not in self.store.owners())
         return outcome
 
     async def run(self, changes: Sequence[Change], gap: float = 0.0) -> list[Any]:
         """Change i is submitted `i * gap` virtual seconds from now (0: all in one tick)."""
-        start = self.clock.now
-        waiting = asyncio.gather(*(self._one(start + i * gap, c) for i, c in enumerate(changes)))
+        start, base = self.clock.now, len(self.waits)
+        self.waits.extend([math.nan] * len(changes))
+        waiting = asyncio.gather(
+            *(self._one(start + i * gap, c, base + i) for i, c in enumerate(changes))
+        )
         return cast(list[Any], await self.clock.run(waiting))
 
 
@@ -286,13 +290,14 @@ async def test_a_change_soon_after_a_batch_waits_for_the_interval_and_gathers(
     paced: Paced, store: FakeOrchestrations
 ) -> None:
     """The path wrote a moment ago: not lone, whatever the gap since the last change."""
-    await paced.run([Upsert(_rule(f"c{i}")) for i in range(3)], gap=0.3)
+    gap = MIN_BATCH_INTERVAL * 0.6
+    await paced.run([Upsert(_rule(f"c{i}")) for i in range(3)], gap=gap)
     assert store.puts == 2  # the first alone, the two after it together
     first, second, third = paced.waits
     assert first == pytest.approx(2 * LATENCY)
-    # Both wait for the interval after the first batch ended, then for the trickle to stop.
-    assert second >= MIN_BATCH_INTERVAL - 0.3
-    assert second - third == pytest.approx(0.3)
+    # Both are answered by one batch, once no change came for the quiet time.
+    assert second - third == pytest.approx(gap)
+    assert QUIET_SECONDS + 2 * LATENCY <= third <= QUIET_SECONDS + SLACK
 
 
 async def test_changes_arriving_within_moments_cost_two_puts(
