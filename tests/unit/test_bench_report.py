@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `python -m pytest` from the repository has it already
     sys.path.insert(0, str(REPO))
 
+from bench.latency import _taking_turns  # noqa: E402
 from bench.report import (  # noqa: E402
     CallCounts,
     Row,
@@ -161,3 +163,12 @@ def test_shared_credential_workload_has_one_key() -> None:
         for o in workload.integration_objects()
     }
     assert refs == {"bench-key-0000"}
+
+
+def test_lone_rule_changes_take_turns_over_the_paths() -> None:
+    workload = Workload("ns", webhooks=10, rules=100, integrations=10)
+    picked = _taking_turns(workload.rule_plans, 10)
+    assert len({p.name for p in picked}) == 10
+    assert all(a.service_id != b.service_id for a, b in itertools.pairwise(picked))
+    assert {p.service_id for p in picked} == {p.service_id for p in workload.rule_plans}
+    assert len(_taking_turns(workload.rule_plans, 3)) == 3

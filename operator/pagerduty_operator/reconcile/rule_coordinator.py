@@ -1,12 +1,19 @@
 """Serialised, coalesced read-modify-write of orchestration paths.
 
 PagerDuty's PUT replaces a whole path, so every change to one path goes through one worker: it
-gathers the changes that arrive together (until none came for 50 ms; batches of one path at least
-a second apart), reads the path once, applies them all (`edit_sets`), writes once if anything
-changed, and answers every caller. N rule changes arriving together cost one GET and one PUT
-instead of N of each. A lone change (the path idle, nothing arrived for `LONE_GAP`) waits for
-nothing: it is applied at once, and only what follows it closely is gathered. A PUT PagerDuty
-refuses as invalid is retried in halves, so one bad rule fails alone.
+gathers the changes of a batch, reads the path once, applies them all (`edit_sets`), writes once
+if anything changed, and answers every caller. N rule changes cost one GET and one PUT instead of
+N of each, whether they arrive together (one `kubectl apply`) or trickle in over seconds (a client
+applying one object at a time, `kubectl delete` of many, kopf delivering them one by one).
+
+A change is lone when its path is idle: no batch running or waiting, and none ended in the last
+`MIN_BATCH_INTERVAL`. It waits for nothing: it is applied at once (with what joins in the same
+event-loop tick). Any other change joins the path's next batch, which starts `MIN_BATCH_INTERVAL`
+after the previous one ended, and then as soon as it holds `FULL_BATCH` changes, no change joined
+for `QUIET_SECONDS`, or its oldest change waited `MAX_WAIT_SECONDS`. So a steady trickle costs a
+PUT every few seconds, not one per change, and no batch keeps a change waiting longer than
+`MAX_WAIT_SECONDS` before it starts. A PUT PagerDuty refuses as invalid is retried in halves, so
+one bad rule fails alone.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from pagerduty_operator.pagerduty import InvalidInputError, PagerDutyClient
+from pagerduty_operator.pagerduty import SYSTEM_CLOCK, Clock, InvalidInputError, PagerDutyClient
 from pagerduty_operator.pagerduty.resources.orchestrations import (
     OrchestrationPath,
     OrchestrationWarning,
@@ -30,16 +37,19 @@ from pagerduty_operator.reconcile.rule_path_edit import (
     locate_results,
 )
 
-GATHER_SECONDS = 0.05
-"""A batch closes once no change arrived for this long..."""
-MAX_GATHER_SECONDS = 1.0
-"""...or once it has been gathering this long, however busy the path..."""
-MIN_BATCH_INTERVAL = 1.0
-"""...but a path's batches start at least this far apart: a burst of changes spread over T
-seconds (kopf and the apiserver deliver them one by one) costs about T PUTs, not one per gap."""
-LONE_GAP = 0.1
-"""A change that finds its path idle, with no other change for this long, is applied at once:
-no gather window and no batch interval (one change at a time is not a burst)."""
+MIN_BATCH_INTERVAL = 0.5
+"""A path's batches start at least this long after the previous one ended; a change arriving
+when the last batch ended longer ago than this (and none is waiting) is lone: applied at once."""
+FULL_BATCH = 32
+"""Past the interval, a batch of this many changes closes: waiting longer saves little (fewer
+than the 50 reconciles the operator runs at once by default, which all wait for their batch)."""
+QUIET_SECONDS = 0.5
+"""Past the interval, a batch no change joined for this long closes: the burst has ended. Longer
+than the gaps of a trickle (kubectl deletes one object about every 150 ms)."""
+MAX_WAIT_SECONDS = 3.0
+"""A batch closes once its oldest change has waited this long, however busy the path."""
+POLL_SECONDS = 0.05
+"""How often a gathering batch looks at what joined it."""
 
 
 @dataclass(frozen=True)
@@ -74,28 +84,32 @@ class PathStats:
 
 class _PathWorker:
     def __init__(
-        self, client: PagerDutyClient, ref: PathRef, stats: PathStats, lock: asyncio.Lock
+        self,
+        client: PagerDutyClient,
+        ref: PathRef,
+        stats: PathStats,
+        lock: asyncio.Lock,
+        clock: Clock,
     ) -> None:
         self.client = client
         self.ref = ref
         self.stats = stats
         self.lock = lock  # shared by every worker of this path (one per credential)
+        self.clock = clock
         self.pending: dict[Owner, _Pending] = {}
         self.task: asyncio.Task[None] | None = None
-        self.arrivals = 0
-        self.last_batch = float("-inf")
+        self.last_batch_end = float("-inf")
+        self.first_arrival = float("-inf")  # of the oldest change waiting
         self.last_arrival = float("-inf")
         self.lone = False
 
     def submit(self, change: Change) -> asyncio.Future[Applied]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Applied] = loop.create_future()
-        now = loop.time()
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        now = self.clock.monotonic()
         idle = self.task is None or self.task.done()
-        # A lone change starts no burst: the path is idle and was quiet for LONE_GAP.
-        lone = idle and not self.pending and now - self.last_arrival >= LONE_GAP
+        if not self.pending:
+            self.first_arrival = now
         self.last_arrival = now
-        self.arrivals += 1
         entry = self.pending.get(change.owner)
         if entry is None:
             self.pending[change.owner] = _Pending(change, [future])
@@ -103,27 +117,27 @@ class _PathWorker:
             entry.change = change
             entry.futures.append(future)
         if idle:
-            self.lone = lone
+            # Lone: nothing else waits (a new task) and the path was idle for the interval.
+            self.lone = now - self.last_batch_end >= MIN_BATCH_INTERVAL
             self.task = asyncio.create_task(self._run())
         return future
 
+    def _closes_at(self) -> float:
+        """When the waiting batch closes, as far as is known now (a full one: at once)."""
+        opens = self.last_batch_end + MIN_BATCH_INTERVAL
+        if len(self.pending) >= FULL_BATCH:
+            return opens
+        ends = min(self.last_arrival + QUIET_SECONDS, self.first_arrival + MAX_WAIT_SECONDS)
+        return max(opens, ends)
+
     async def _gather(self) -> None:
-        """Wait while changes keep arriving, within the bounds above."""
-        loop = asyncio.get_running_loop()
+        """Wait until the batch closes: at once if lone, else by the bounds above."""
         if self.lone:
             self.lone = False
             await asyncio.sleep(0)  # changes submitted in the same tick still join
-            self.last_batch = loop.time()
             return
-        not_before = self.last_batch + MIN_BATCH_INTERVAL
-        deadline = max(loop.time() + MAX_GATHER_SECONDS, not_before)
-        while True:
-            seen = self.arrivals
-            await asyncio.sleep(max(0.0, min(GATHER_SECONDS, deadline - loop.time())))
-            now = loop.time()
-            if now >= deadline or (self.arrivals == seen and now >= not_before):
-                self.last_batch = now
-                return
+        while (left := self._closes_at() - self.clock.monotonic()) > 0:
+            await self.clock.sleep(min(POLL_SECONDS, left))
 
     async def _run(self) -> None:
         while self.pending:
@@ -134,6 +148,8 @@ class _PathWorker:
                 outcomes = await self._apply([p.change for p in batch.values()])
             except Exception as error:  # every caller of the batch sees the failure
                 outcomes = dict.fromkeys(batch, error)
+            finally:
+                self.last_batch_end = self.clock.monotonic()
             for owner, entry in batch.items():
                 outcome = outcomes[owner]
                 for future in entry.futures:
@@ -216,9 +232,10 @@ class PathCoordinator:
     their workers take turns on one lock per path, so neither PUT drops the other's rules.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._workers: dict[tuple[str, str, str, str], _PathWorker] = {}
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self.clock = clock
         self.stats = PathStats()
 
     async def submit(self, client: PagerDutyClient, ref: PathRef, change: Change) -> Applied:
@@ -226,6 +243,6 @@ class PathCoordinator:
         worker = self._workers.get(key)
         if worker is None:
             lock = self._locks.setdefault((key[0], ref.kind, ref.id), asyncio.Lock())
-            worker = self._workers[key] = _PathWorker(client, ref, self.stats, lock)
+            worker = self._workers[key] = _PathWorker(client, ref, self.stats, lock, self.clock)
         worker.client = client  # a rotated credential of the same identity
         return await asyncio.shield(worker.submit(change))
