@@ -28,6 +28,7 @@ binaries:
 lint: venv
 	.venv/bin/ruff check operator simulator devenv tests hack bench
 	.venv/bin/ruff format --check operator simulator devenv tests hack bench
+	.venv/bin/lint-imports --no-cache
 
 typecheck: venv
 	.venv/bin/mypy

@@ -39,7 +39,7 @@ from kubernetes import client
 
 from pagerduty_devenv import ControlPlane
 from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
-from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.models.identity import GROUP, VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "bench-rules"

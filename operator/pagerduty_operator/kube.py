@@ -22,13 +22,10 @@ from urllib.parse import quote
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from pagerduty_operator.runtime.config import GROUP
+from pagerduty_operator.models.identity import GROUP, MANAGED_BY, MANAGED_BY_LABEL, VERSION
 
-VERSION = "v1alpha1"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "pagerduty-operator"
 
 
 class SecretProblem(Exception):

@@ -29,8 +29,8 @@ from chart_helpers import (
     value_leaves,
 )
 
+from pagerduty_operator.config import EndpointOverrides, OperatorConfig
 from pagerduty_operator.runtime.arguments import add_run_arguments, config_from_arguments
-from pagerduty_operator.runtime.config import EndpointOverrides, OperatorConfig
 
 CR = "pagerduty.ops.dev"
 KINDS = ("pagerdutyintegrations", "pagerdutywebhooks", "pagerdutyincidentrules")

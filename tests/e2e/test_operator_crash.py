@@ -13,7 +13,7 @@ import pytest
 from operator_harness import DRIFT_SECONDS, Subscription, Tenant
 
 from pagerduty_devenv.stack import OperatorProcess
-from pagerduty_operator.models.webhook import PING_ANNOTATION
+from pagerduty_operator.models.identity import PING_ANNOTATION
 from support.kube import WEBHOOKS
 from support.receiver import SIGNATURE_HEADER, Delivery, Receiver, signature_valid
 from support.waiting import wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from operator_harness import Tenant
 
-from pagerduty_operator.models.webhook import PING_ANNOTATION
+from pagerduty_operator.models.identity import PING_ANNOTATION
 from support.kube import WEBHOOKS
 from support.receiver import SIGNATURE_HEADER, Receiver, signature_valid
 from support.waiting import wait_for

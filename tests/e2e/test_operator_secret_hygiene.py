@@ -13,7 +13,7 @@ from pathlib import Path
 
 from operator_harness import Tenant
 
-from pagerduty_operator.models.webhook import PING_ANNOTATION
+from pagerduty_operator.models.identity import PING_ANNOTATION
 from support.kube import INTEGRATIONS, WEBHOOKS, conditions_of
 from support.waiting import wait_for
 

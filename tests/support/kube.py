@@ -14,18 +14,16 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from pagerduty_operator.models import INCIDENT_RULE, INTEGRATION, KINDS, WEBHOOK
+from pagerduty_operator.models.identity import API_VERSION, GROUP, VERSION
+
+__all__ = ["API_VERSION", "GROUP", "VERSION"]
+
 JSON = dict[str, Any]
-GROUP = "pagerduty.ops.dev"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
-INTEGRATIONS = "pagerdutyintegrations"
-WEBHOOKS = "pagerdutywebhooks"
-RULES = "pagerdutyincidentrules"
-PLURALS = {
-    "PagerDutyIntegration": INTEGRATIONS,
-    "PagerDutyWebhook": WEBHOOKS,
-    "PagerDutyIncidentRule": RULES,
-}
+INTEGRATIONS = INTEGRATION.plural
+WEBHOOKS = WEBHOOK.plural
+RULES = INCIDENT_RULE.plural
+PLURALS = {kind.kind: kind.plural for kind in KINDS}
 
 
 def decoded(data: Mapping[str, str | bytes] | None) -> dict[str, str]:

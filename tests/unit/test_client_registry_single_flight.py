@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+from pagerduty_operator.config import EndpointOverrides
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.reconcile.clients import ClientRegistry
-from pagerduty_operator.runtime.config import EndpointOverrides
 
 
 class CountingKube:

@@ -7,10 +7,10 @@ from typing import Any, cast
 
 import pytest
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.reconcile.clients import ClientRegistry
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.runtime.config import OperatorConfig
 
 
 def _ctx(max_concurrent: int = 0) -> ReconcileContext:

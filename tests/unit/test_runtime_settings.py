@@ -9,9 +9,9 @@ import platform
 import kopf
 import pytest
 
+from pagerduty_operator.config import DEFAULT_MAX_CONCURRENT_RECONCILES, OperatorConfig
 from pagerduty_operator.runtime import malloc_arenas
 from pagerduty_operator.runtime.arguments import add_run_arguments, config_from_arguments
-from pagerduty_operator.runtime.config import DEFAULT_MAX_CONCURRENT_RECONCILES, OperatorConfig
 from pagerduty_operator.runtime.settings import configure_kopf
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import kopf
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers import incident_rule, integration, secrets, webhook
-from pagerduty_operator.runtime.config import OperatorConfig
 
 
 def register_all(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:

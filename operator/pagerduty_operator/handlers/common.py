@@ -18,18 +18,18 @@ from typing import Any, cast
 
 import kopf
 
-from pagerduty_operator.models.resources import GROUP, VERSION
-from pagerduty_operator.pagerduty import PagerDutyError
-from pagerduty_operator.reconcile.clients import IntegrationUnavailable
-from pagerduty_operator.reconcile.context import EventType, ReconcileContext
-from pagerduty_operator.reconcile.failures import describe_failure
-from pagerduty_operator.runtime.config import OperatorConfig
-from pagerduty_operator.runtime.metrics import (
+from pagerduty_operator.config import OperatorConfig
+from pagerduty_operator.handlers.metrics import (
     CHANGES,
     DRIFT_CORRECTIONS,
     RECONCILE_SECONDS,
     RECONCILES,
 )
+from pagerduty_operator.models.identity import GROUP, VERSION
+from pagerduty_operator.pagerduty import PagerDutyError
+from pagerduty_operator.reconcile.clients import IntegrationUnavailable
+from pagerduty_operator.reconcile.context import EventType, ReconcileContext
+from pagerduty_operator.reconcile.failures import describe_failure
 
 StatusResult = tuple[dict[str, Any], float | None]
 Reconciler = Callable[[ReconcileContext, dict[str, Any]], Awaitable[StatusResult]]

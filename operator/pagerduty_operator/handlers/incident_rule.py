@@ -6,14 +6,14 @@ from typing import Any
 
 import kopf
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers.common import KindHandlers, register_kind
+from pagerduty_operator.models.resources import INCIDENT_RULE
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.incident_rule import (
-    PLURAL,
     finalize_incident_rule,
     reconcile_incident_rule,
 )
-from pagerduty_operator.runtime.config import OperatorConfig
 
 
 async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -21,7 +21,9 @@ async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[
     return outcome.status, outcome.retry_after
 
 
-HANDLERS = KindHandlers("PagerDutyIncidentRule", PLURAL, _reconcile, finalize_incident_rule)
+HANDLERS = KindHandlers(
+    INCIDENT_RULE.kind, INCIDENT_RULE.plural, _reconcile, finalize_incident_rule
+)
 
 
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:

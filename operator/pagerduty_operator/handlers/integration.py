@@ -6,12 +6,13 @@ from typing import Any
 
 import kopf
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers.common import KindHandlers, register_kind
+from pagerduty_operator.models.resources import INCIDENT_RULE, INTEGRATION, WEBHOOK
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.integration import PLURAL, reconcile_integration
-from pagerduty_operator.runtime.config import OperatorConfig
+from pagerduty_operator.reconcile.integration import reconcile_integration
 
-DEPENDENT_PLURALS = ("pagerdutywebhooks", "pagerdutyincidentrules")
+DEPENDENT_PLURALS = (WEBHOOK.plural, INCIDENT_RULE.plural)
 
 
 def _is_ready(status: dict[str, Any]) -> bool:
@@ -64,7 +65,7 @@ async def _finalize(ctx: ReconcileContext, body: dict[str, Any]) -> None:
         )
 
 
-HANDLERS = KindHandlers("PagerDutyIntegration", PLURAL, _reconcile, _finalize)
+HANDLERS = KindHandlers(INTEGRATION.kind, INTEGRATION.plural, _reconcile, _finalize)
 
 
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:

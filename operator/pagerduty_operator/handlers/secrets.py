@@ -11,7 +11,8 @@ from typing import Any
 import kopf
 
 from pagerduty_operator.handlers.common import context_of
-from pagerduty_operator.models.resources import GROUP, VERSION
+from pagerduty_operator.models.identity import GROUP, VERSION
+from pagerduty_operator.models.resources import INTEGRATION, WEBHOOK
 
 
 def _integration_secrets(spec: dict[str, Any]) -> set[str]:
@@ -45,15 +46,13 @@ def _webhook_secrets(spec: dict[str, Any]) -> dict[str, str]:
 def register(registry: kopf.OperatorRegistry) -> None:
     """Attach the Secret watch and the indexes it uses to `registry`."""
 
-    @kopf.index(
-        GROUP, VERSION, "pagerdutyintegrations", id="integrations_by_secret", registry=registry
-    )
+    @kopf.index(GROUP, VERSION, INTEGRATION.plural, id="integrations_by_secret", registry=registry)
     def integrations_by_secret(
         namespace: str | None, name: str, spec: kopf.Spec, **_: Any
     ) -> dict[tuple[str | None, str], str]:
         return {(namespace, secret): name for secret in _integration_secrets(dict(spec))}
 
-    @kopf.index(GROUP, VERSION, "pagerdutywebhooks", id="webhooks_by_secret", registry=registry)
+    @kopf.index(GROUP, VERSION, WEBHOOK.plural, id="webhooks_by_secret", registry=registry)
     def webhooks_by_secret(
         namespace: str | None, name: str, spec: kopf.Spec, **_: Any
     ) -> dict[tuple[str | None, str], tuple[str, str]]:
@@ -78,8 +77,8 @@ def register(registry: kopf.OperatorRegistry) -> None:
         webhooks: kopf.Index[tuple[str | None, str], tuple[str, str]] = kwargs["webhooks_by_secret"]
         for integration in set(integrations.get(key, [])):
             ctx.clients.invalidate(namespace, integration)
-            await ctx.kick("pagerdutyintegrations", namespace, integration)
+            await ctx.kick(INTEGRATION.plural, namespace, integration)
         for webhook, role in set(webhooks.get(key, [])):
             # The operator writes signing Secrets itself: only their loss needs a reconcile.
             if role == "header" or type == "DELETED":
-                await ctx.kick("pagerdutywebhooks", namespace, webhook)
+                await ctx.kick(WEBHOOK.plural, namespace, webhook)

@@ -6,10 +6,11 @@ from typing import Any
 
 import kopf
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers.common import KindHandlers, register_kind
+from pagerduty_operator.models.resources import WEBHOOK
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.webhook import PLURAL, finalize_webhook, reconcile_webhook
-from pagerduty_operator.runtime.config import OperatorConfig
+from pagerduty_operator.reconcile.webhook import finalize_webhook, reconcile_webhook
 
 
 async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -17,7 +18,7 @@ async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[
     return outcome.status, outcome.retry_after
 
 
-HANDLERS = KindHandlers("PagerDutyWebhook", PLURAL, _reconcile, finalize_webhook)
+HANDLERS = KindHandlers(WEBHOOK.kind, WEBHOOK.plural, _reconcile, finalize_webhook)
 
 
 def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:

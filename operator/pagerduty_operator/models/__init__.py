@@ -5,6 +5,7 @@ dump it back with ``model_dump(mode="json", exclude_none=True)`` (camelCase by d
 """
 
 from pagerduty_operator.models.common import Condition, SecretKeyRef, SecretKeySelector
+from pagerduty_operator.models.identity import PING_ANNOTATION
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec, IncidentRuleStatus
 from pagerduty_operator.models.integration import IntegrationSpec, IntegrationStatus
 from pagerduty_operator.models.resources import (
@@ -19,7 +20,7 @@ from pagerduty_operator.models.resources import (
     ResourceKind,
     kind_named,
 )
-from pagerduty_operator.models.webhook import PING_ANNOTATION, WebhookSpec, WebhookStatus
+from pagerduty_operator.models.webhook import WebhookSpec, WebhookStatus
 
 __all__ = [
     "API_VERSION",

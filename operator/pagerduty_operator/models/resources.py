@@ -1,19 +1,28 @@
-"""The API group and the three custom resource kinds, each tied to its spec and status models."""
+"""The custom resource kinds, each tied to its names and its spec and status models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from pagerduty_operator.models.common import SpecModel, StatusModel
+from pagerduty_operator.models.identity import API_VERSION, CATEGORY, FINALIZER, GROUP, VERSION
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec, IncidentRuleStatus
 from pagerduty_operator.models.integration import IntegrationSpec, IntegrationStatus
 from pagerduty_operator.models.webhook import WebhookSpec, WebhookStatus
 
-GROUP = "pagerduty.ops.dev"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
-CATEGORY = "pagerduty"
-FINALIZER = f"{GROUP}/finalizer"
+__all__ = [
+    "API_VERSION",
+    "CATEGORY",
+    "FINALIZER",
+    "GROUP",
+    "INCIDENT_RULE",
+    "INTEGRATION",
+    "KINDS",
+    "VERSION",
+    "WEBHOOK",
+    "ResourceKind",
+    "kind_named",
+]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from pagerduty_operator.models.common import (
     unique_set,
 )
 
-PING_ANNOTATION = "pagerduty.ops.dev/ping"
 """Set this annotation to any new value to have the operator ping the subscription once."""
 
 _UNRESERVED = r"A-Za-z0-9._~!$&'()*+,;=:-"

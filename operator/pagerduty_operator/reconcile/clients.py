@@ -13,8 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pagerduty_operator.config import EndpointOverrides
 from pagerduty_operator.kube import Kube, SecretProblem
 from pagerduty_operator.models.integration import AuthMethod, IntegrationSpec
+from pagerduty_operator.models.resources import INTEGRATION
 from pagerduty_operator.pagerduty import (
     ApiToken,
     Credential,
@@ -24,7 +26,6 @@ from pagerduty_operator.pagerduty import (
     PagerDutyClient,
     TokenSet,
 )
-from pagerduty_operator.runtime.config import EndpointOverrides
 
 TOKEN_KEYS = ("access_token", "refresh_token", "expires_at")
 CACHE_SECONDS = 30.0
@@ -125,7 +126,7 @@ class ClientRegistry:
             cached = self._fresh(namespace, name)
             if cached is not None:
                 return cached
-            body = await self._kube.get_object("pagerdutyintegrations", namespace, name)
+            body = await self._kube.get_object(INTEGRATION.plural, namespace, name)
             if body is None:
                 raise IntegrationUnavailable(
                     "IntegrationNotFound",

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.reconcile.clients import ClientRegistry
 from pagerduty_operator.reconcile.rule_coordinator import PathCoordinator
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
-from pagerduty_operator.runtime.config import OperatorConfig
 
 EventType = Literal["Normal", "Warning"]
 

@@ -25,8 +25,6 @@ from pagerduty_operator.reconcile.rule_desired import DesiredRule
 from pagerduty_operator.reconcile.rule_path_edit import Inspect, Release, Remove, Upsert
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 
-PLURAL = "pagerdutyincidentrules"
-KIND = "PagerDutyIncidentRule"
 CONDITION_ORDER = ("Ready", "Synced", "OrchestrationActive", "Warnings")
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from pagerduty_operator.kube import OwnerRef, SecretProblem
+from pagerduty_operator.models.identity import API_VERSION, INTEGRATION_ID_ANNOTATION
 from pagerduty_operator.models.integration import ROUTING_KEY_SECRET_KEY, IntegrationSpec
+from pagerduty_operator.models.resources import INTEGRATION
 from pagerduty_operator.pagerduty import (
     AuthenticationError,
     NotFoundError,
@@ -28,11 +30,7 @@ from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
-from pagerduty_operator.runtime.config import GROUP
 
-PLURAL = "pagerdutyintegrations"
-KIND = "PagerDutyIntegration"
-INTEGRATION_ID_ANNOTATION = f"{GROUP}/integration-id"
 CONDITION_ORDER = ("Ready", "CredentialsValid", "ScopesGranted", "ServiceFound", "Synced")
 
 
@@ -65,7 +63,7 @@ class _Run:
     @property
     def owner(self) -> OwnerRef:
         meta = self.body["metadata"]
-        return OwnerRef(f"{GROUP}/v1alpha1", KIND, meta["name"], meta["uid"])
+        return OwnerRef(API_VERSION, INTEGRATION.kind, meta["name"], meta["uid"])
 
     def finish(self, retry_after: float | None = None) -> IntegrationOutcome:
         blocking = self.conditions.first_not_true(

@@ -17,7 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from pagerduty_operator.kube import OwnerRef, SecretData, SecretProblem
-from pagerduty_operator.models.webhook import PING_ANNOTATION, WebhookSpec
+from pagerduty_operator.models.identity import (
+    API_VERSION,
+    DIGEST_ANNOTATION,
+    PING_ANNOTATION,
+    SUBSCRIPTION_ANNOTATION,
+)
+from pagerduty_operator.models.resources import WEBHOOK
+from pagerduty_operator.models.webhook import WebhookSpec
 from pagerduty_operator.pagerduty import (
     NotFoundError,
     PagerDutyClient,
@@ -39,12 +46,7 @@ from pagerduty_operator.reconcile.webhook_desired import (
     resolve_headers,
 )
 from pagerduty_operator.reconcile.webhook_listing import requested_since
-from pagerduty_operator.runtime.config import GROUP
 
-PLURAL = "pagerdutywebhooks"
-KIND = "PagerDutyWebhook"
-SUBSCRIPTION_ANNOTATION = f"{GROUP}/subscription-id"
-DIGEST_ANNOTATION = f"{GROUP}/custom-headers-digest"
 CONDITION_ORDER = ("Ready", "Synced", "SigningSecretAvailable")
 
 
@@ -76,7 +78,7 @@ class _Run:
     @property
     def owner(self) -> OwnerRef:
         meta = self.body["metadata"]
-        return OwnerRef(f"{GROUP}/v1alpha1", KIND, meta["name"], meta["uid"])
+        return OwnerRef(API_VERSION, WEBHOOK.kind, meta["name"], meta["uid"])
 
     def event(self, type_: str, reason: str, message: str) -> None:
         self.ctx.post_event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pagerduty_operator.runtime.config import (
+from pagerduty_operator.config import (
     DEFAULT_MAX_CONCURRENT_RECONCILES,
     DEFAULT_RESYNC_SECONDS,
     EndpointOverrides,

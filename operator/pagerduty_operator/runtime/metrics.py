@@ -1,41 +1,15 @@
-"""Prometheus metrics of the operator: reconciles, PagerDuty calls, rate-limit waits, drift."""
+"""Prometheus metrics endpoint: the handlers' reconcile metrics and the PagerDuty client's own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
+from pagerduty_operator.handlers.metrics import REGISTRY
 from pagerduty_operator.pagerduty import ClientMetrics, default_metrics, default_registry
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-
-RECONCILES = Counter(
-    "pagerduty_operator_reconciles",
-    "Reconciles by kind and result (ok, failed, transient).",
-    ["kind", "result"],
-    registry=REGISTRY,
-)
-RECONCILE_SECONDS = Histogram(
-    "pagerduty_operator_reconcile_duration_seconds",
-    "Duration of one reconcile by kind.",
-    ["kind"],
-    registry=REGISTRY,
-)
-CHANGES = Counter(
-    "pagerduty_operator_pagerduty_changes",
-    "Changes made in PagerDuty by kind and action (Created, Updated, Replaced, Deleted ...).",
-    ["kind", "action"],
-    registry=REGISTRY,
-)
-DRIFT_CORRECTIONS = Counter(
-    "pagerduty_operator_drift_corrections",
-    "Changes made in PagerDuty by a periodic resync (PagerDuty had drifted from the spec).",
-    ["kind"],
-    registry=REGISTRY,
-)
 
 
 class PagerDutyClientCollector(Collector):

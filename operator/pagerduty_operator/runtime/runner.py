@@ -9,6 +9,7 @@ import kopf
 from kubernetes import client
 from kubernetes import config as kube_config
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers import incident_rule, integration, register_all, webhook
 from pagerduty_operator.handlers.common import post_kopf_event
 from pagerduty_operator.kube import Kube
@@ -16,7 +17,6 @@ from pagerduty_operator.pagerduty import install_redaction
 from pagerduty_operator.reconcile.clients import ClientRegistry
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
-from pagerduty_operator.runtime.config import OperatorConfig
 from pagerduty_operator.runtime.kicks import Kicker
 from pagerduty_operator.runtime.kopf_session import bounded_session, connection_limit
 from pagerduty_operator.runtime.malloc_arenas import limit_malloc_arenas

@@ -6,7 +6,8 @@ import logging
 
 import kopf
 
-from pagerduty_operator.runtime.config import FINALIZER, GROUP, OperatorConfig
+from pagerduty_operator.config import OperatorConfig
+from pagerduty_operator.models.identity import FINALIZER, GROUP, KOPF_STATE_KEY
 
 
 def configure_kopf(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
@@ -16,7 +17,7 @@ def configure_kopf(settings: kopf.OperatorSettings, config: OperatorConfig) -> N
     # status is the public API of each resource.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
+        prefix=GROUP, key=KOPF_STATE_KEY
     )
     # Only warnings and errors logged by handlers become Kubernetes Events; the reconcilers post
     # explicit Normal events for every change they make in PagerDuty.

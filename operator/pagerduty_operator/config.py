@@ -1,4 +1,7 @@
-"""Operator configuration, decided once at start-up from the command line and environment."""
+"""Operator configuration, decided once at start-up from the command line and environment.
+
+A leaf: it imports nothing from the operator, so every layer may read it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ from dataclasses import dataclass, field
 
 from pydantic import AnyHttpUrl, TypeAdapter
 
-GROUP = "pagerduty.ops.dev"
-FINALIZER = f"{GROUP}/finalizer"
 DEFAULT_RESYNC_SECONDS = 300.0
 DEFAULT_MAX_CONCURRENT_RECONCILES = 50
 """Reconciles running at once: enough to keep PagerDuty's per-key rate (16 calls/s) busy; more
