@@ -23,18 +23,14 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from pagerduty_operator.models.identity import GROUP, MANAGED_BY, MANAGED_BY_LABEL, VERSION
+from pagerduty_operator.models.reasons import Problem, SharedReason
 
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 
 
-class SecretProblem(Exception):
+class SecretProblem(Problem):
     """A referenced Secret or key cannot be used; the message names it (never its value)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -81,13 +77,13 @@ class SecretData:
             return
         if self.owner_uids:
             raise SecretProblem(
-                "SecretOwnedElsewhere",
+                SharedReason.SECRET_OWNED_ELSEWHERE,
                 f"Secret {self.name!r} exists and belongs to another object; "
                 f"choose another name in {ref_field}",
             )
         if self.labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
             raise SecretProblem(
-                "SecretNotOwned",
+                SharedReason.SECRET_NOT_OWNED,
                 f"Secret {self.name!r} exists and was not created by the operator, which writes "
                 f"only Secrets it owns (deleting this {owner.kind} deletes them); choose another "
                 f"name in {ref_field}, or label the Secret {MANAGED_BY_LABEL}={MANAGED_BY} to hand "
@@ -102,7 +98,8 @@ def _decode(name: str, raw: Mapping[str, bytes | str] | None) -> dict[str, str]:
             decoded[key] = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise SecretProblem(
-                "SecretKeyInvalid", f"key {key!r} of Secret {name!r} is not valid UTF-8 text"
+                SharedReason.SECRET_KEY_INVALID,
+                f"key {key!r} of Secret {name!r} is not valid UTF-8 text",
             ) from None
     return decoded
 
@@ -171,12 +168,16 @@ class Kube:
         secret = await self.read_secret(namespace, name)
         if secret is None:
             raise SecretProblem(
-                "SecretNotFound", f"Secret {name!r} does not exist in {namespace!r}"
+                SharedReason.SECRET_NOT_FOUND, f"Secret {name!r} does not exist in {namespace!r}"
             )
         if key not in secret.data:
-            raise SecretProblem("SecretKeyNotFound", f"Secret {name!r} has no key {key!r}")
+            raise SecretProblem(
+                SharedReason.SECRET_KEY_NOT_FOUND, f"Secret {name!r} has no key {key!r}"
+            )
         if not secret.data[key].strip():
-            raise SecretProblem("SecretKeyEmpty", f"key {key!r} of Secret {name!r} is empty")
+            raise SecretProblem(
+                SharedReason.SECRET_KEY_EMPTY, f"key {key!r} of Secret {name!r} is empty"
+            )
         return secret.data[key].strip(), secret.resource_version
 
     async def write_owned_secret(

@@ -1,8 +1,9 @@
 """docs/install.md explains every condition reason the operator can set.
 
-The reasons are read from the operator's source: the reason argument of every `false(...)`,
-`unknown(...)` and `set(type, "False"|"Unknown", reason, ...)` on a condition set, and of every
-`Failure`, `SecretProblem`, `IntegrationUnavailable` and `TargetProblem` the reconcilers build.
+The reasons are the enums of `pagerduty_operator.models.reasons`: `ConditionSet.false/unknown`,
+`Failure` and every `Problem` take only those members (mypy --strict holds them to it), so
+iterating the enums sees every reason, including one raised where no condition call is in
+sight. A scan of the source checks that no reason is still written as a bare string.
 """
 
 from __future__ import annotations
@@ -12,16 +13,25 @@ from pathlib import Path
 
 from chart_helpers import DOCS_INSTALL, REPO
 
+from pagerduty_operator.models.reasons import REASON_ENUMS
+
 SOURCE = REPO / "operator" / "pagerduty_operator"
-PROBLEM_TYPES = {"Failure", "SecretProblem", "IntegrationUnavailable", "TargetProblem"}
+PROBLEM_TYPES = {
+    "Failure",
+    "Problem",
+    "SecretProblem",
+    "IntegrationUnavailable",
+    "TargetProblem",
+    "ScopeNotAllowed",
+}
 
 
 def _literal(node: ast.expr) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def failure_reasons(paths: list[Path]) -> dict[str, set[str]]:
-    """Each reason string and the files that set it."""
+def literal_reasons(paths: list[Path]) -> dict[str, set[str]]:
+    """Reasons written as string literals where a failure reason goes, and their files."""
     found: dict[str, set[str]] = {}
     for path in paths:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -42,22 +52,26 @@ def failure_reasons(paths: list[Path]) -> dict[str, set[str]]:
     return found
 
 
-def operator_sources() -> list[Path]:
-    return [*sorted((SOURCE / "reconcile").glob("*.py")), SOURCE / "kube.py"]
+def every_reason() -> list[str]:
+    return sorted({str(member) for enum in REASON_ENUMS for member in enum})
 
 
-def test_the_scan_finds_the_reasons_of_every_kind() -> None:
-    """The scan itself works: it sees reasons from each place they come from."""
-    reasons = failure_reasons(operator_sources())
+def test_the_enums_hold_the_reasons_of_every_kind() -> None:
+    reasons = every_reason()
     for known in ("CredentialsInvalid", "SecretNotFound", "ScopeNotAllowed", "Inactive"):
         assert known in reasons
+    assert "NoIntegrationKey" in reasons
+    assert "NotHeld" in reasons
+
+
+def test_no_reason_is_a_bare_string_in_the_source() -> None:
+    """A reason typed as a literal would bypass the enums (and so the table below)."""
+    sources = sorted(SOURCE.rglob("*.py"))
+    assert literal_reasons(sources) == {}
 
 
 def test_every_failure_reason_is_in_the_troubleshooting_table() -> None:
-    reasons = failure_reasons(operator_sources())
     docs = DOCS_INSTALL.read_text()
     table = docs[docs.index("## Troubleshooting") : docs.index("## What is tested")]
-    missing = sorted(r for r in reasons if f"| `{r}` |" not in table)
-    assert not missing, (
-        f"docs/install.md does not explain {missing} (set in {[reasons[m] for m in missing]})"
-    )
+    missing = [r for r in every_reason() if f"| `{r}` |" not in table]
+    assert not missing, f"docs/install.md does not explain {missing} (models/reasons.py)"

@@ -26,8 +26,8 @@ from pagerduty_operator.handlers.metrics import (
     RECONCILES,
 )
 from pagerduty_operator.models.identity import GROUP, VERSION
+from pagerduty_operator.models.reasons import Problem
 from pagerduty_operator.pagerduty import PagerDutyError
-from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 from pagerduty_operator.reconcile.context import EventType, ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
 
@@ -178,7 +178,7 @@ def register_kind(
         try:
             async with ctx.lock_for(uid):
                 await handlers.finalize(ctx, plain_body)
-        except (PagerDutyError, IntegrationUnavailable) as error:
+        except (PagerDutyError, Problem) as error:
             failure = describe_failure(error)
             raise kopf.TemporaryError(failure.message, delay=failure.retry_after or 30) from None
         ctx.forget(uid)

@@ -9,6 +9,29 @@ example `/webhook_subscriptions/{id}`, never a URL with ids or a header). Messag
 absence: the standard `{"error": {"message", "code", "errors"}}`, a top-level `message`/`code`,
 the string `error` that `/users/me` returns for account tokens, an OAuth `error_description`,
 an empty body (webhook endpoints) or an HTML page.
+
+The tree, modelled on httpx's exception hierarchy (one base, a grouping class per way of
+handling, a leaf per cause), so a caller catches exactly the group it can handle::
+
+    PagerDutyError
+    ├── AuthenticationError ........ 401, or the OAuth token endpoint refused
+    ├── MissingScopeError .......... 403
+    ├── MissingAbilityError ........ 402
+    ├── NotFoundError .............. 404
+    │   └── UnknownPriorityError ... a priority name the account does not have
+    ├── ConflictError .............. 409
+    ├── InvalidInputError .......... 400/422
+    ├── ProductLimitError .......... code 2019
+    ├── TransientError ............. trying the same call later may succeed
+    │   ├── RateLimitedError ....... 429 after the client stopped waiting
+    │   ├── ServerError ............ 5xx after the bounded retries
+    │   └── UnreachableError ....... no response (timeout, connection failure)
+    ├── AmbiguousWriteError ........ a write that may have happened: look before repeating it
+    ├── MalformedResponseError ..... a success the client cannot read
+    └── UnexpectedStatusError ...... any other status
+
+`AmbiguousWriteError` is deliberately not a `TransientError`: repeating the write blindly could
+make a second object, so it is its own group.
 """
 
 from __future__ import annotations
@@ -124,7 +147,17 @@ class ProductLimitError(PagerDutyError):
     summary = "product limit reached"
 
 
-class RateLimitedError(PagerDutyError):
+class TransientError(PagerDutyError):
+    """Grouping class: PagerDuty could not answer now (rate limit, 5xx, no response).
+
+    The same call may succeed later; reconcilers report `PagerDutyUnavailable` and retry with
+    backoff. Like httpx's `TransportError`, it is never raised itself.
+    """
+
+    summary = "PagerDuty temporarily unavailable"
+
+
+class RateLimitedError(TransientError):
     """429 and the client gave up waiting (retries for rate limiting exhausted)."""
 
     summary = "rate limit exceeded"
@@ -134,13 +167,13 @@ class RateLimitedError(PagerDutyError):
         super().__init__(message, **kw)
 
 
-class ServerError(PagerDutyError):
+class ServerError(TransientError):
     """5xx from PagerDuty after the bounded retries of an idempotent call."""
 
     summary = "PagerDuty server error"
 
 
-class UnreachableError(PagerDutyError):
+class UnreachableError(TransientError):
     """No response: timeouts or connection failures after the bounded retries."""
 
     summary = "PagerDuty unreachable"

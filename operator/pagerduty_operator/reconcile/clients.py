@@ -16,6 +16,7 @@ from typing import Any
 from pagerduty_operator.config import EndpointOverrides
 from pagerduty_operator.kube import Kube, SecretProblem
 from pagerduty_operator.models.integration import AuthMethod, IntegrationSpec
+from pagerduty_operator.models.reasons import Problem, SharedReason
 from pagerduty_operator.models.resources import INTEGRATION
 from pagerduty_operator.pagerduty import (
     ApiToken,
@@ -32,13 +33,8 @@ CACHE_SECONDS = 30.0
 RETIRE_SECONDS = 120.0
 
 
-class IntegrationUnavailable(Exception):
+class IntegrationUnavailable(Problem):
     """The integration cannot be used; `reason` and `message` go into a dependent's condition."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass
@@ -61,7 +57,7 @@ class Connection:
     def rest(self) -> PagerDutyClient:
         if self.client is None:
             raise IntegrationUnavailable(
-                "NoRestCredentials",
+                SharedReason.NO_REST_CREDENTIALS,
                 f"PagerDutyIntegration {self.name!r} has only a routing key; "
                 "set credentials.apiKey or credentials.oauth to manage PagerDuty objects",
             )
@@ -129,14 +125,15 @@ class ClientRegistry:
             body = await self._kube.get_object(INTEGRATION.plural, namespace, name)
             if body is None:
                 raise IntegrationUnavailable(
-                    "IntegrationNotFound",
+                    SharedReason.INTEGRATION_NOT_FOUND,
                     f"PagerDutyIntegration {name!r} does not exist in namespace {namespace!r}",
                 )
             try:
                 spec = IntegrationSpec.model_validate(body.get("spec") or {})
             except ValueError:
                 raise IntegrationUnavailable(
-                    "IntegrationInvalid", f"PagerDutyIntegration {name!r} has an invalid spec"
+                    SharedReason.INTEGRATION_INVALID,
+                    f"PagerDutyIntegration {name!r} has an invalid spec",
                 ) from None
             return await self._connect(namespace, name, spec)
 
@@ -262,13 +259,14 @@ class ClientRegistry:
         secret = await self._kube.read_secret(namespace, name)
         if secret is None:
             raise SecretProblem(
-                "SecretNotFound", f"Secret {name!r} does not exist in namespace {namespace!r}"
+                SharedReason.SECRET_NOT_FOUND,
+                f"Secret {name!r} does not exist in namespace {namespace!r}",
             )
         access = secret.data.get("access_token", "").strip()
         refresh = secret.data.get("refresh_token", "").strip() or None
         if not access and not refresh:
             raise SecretProblem(
-                "SecretKeyNotFound",
+                SharedReason.SECRET_KEY_NOT_FOUND,
                 f"Secret {name!r} needs access_token and/or refresh_token for the user token",
             )
         expires_at = _parse_time(secret.data.get("expires_at", ""))

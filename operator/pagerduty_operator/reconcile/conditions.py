@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pagerduty_operator.models.reasons import Reason
+
 Status = Literal["True", "False", "Unknown"]
 MAX_MESSAGE = 32768
 
@@ -44,11 +46,24 @@ class ConditionSet:
     def true(self, type_: str, reason: str, message: str = "") -> None:
         self.set(type_, "True", reason, message)
 
-    def false(self, type_: str, reason: str, message: str) -> None:
+    def false(self, type_: str, reason: Reason, message: str) -> None:
+        """A failing condition: `reason` is one of the documented enums in models/reasons.py."""
         self.set(type_, "False", reason, message)
 
-    def unknown(self, type_: str, reason: str, message: str) -> None:
+    def unknown(self, type_: str, reason: Reason, message: str) -> None:
         self.set(type_, "Unknown", reason, message)
+
+    def keep_previous(self, type_: str) -> None:
+        """Carry `type_` over unchanged from the object's status (when this run did not set it).
+
+        A reconcile that fails before it learns anything new about, say, the signing secret or
+        the warnings keeps what the last run reported instead of dropping the condition.
+        """
+        if type_ in self._current:
+            return
+        kept = self._previous.get(type_)
+        if kept and kept.get("status") in ("True", "False", "Unknown"):
+            self.set(type_, kept["status"], str(kept.get("reason")), str(kept.get("message", "")))
 
     def get(self, type_: str) -> ConditionValue | None:
         return self._current.get(type_)

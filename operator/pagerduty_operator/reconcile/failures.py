@@ -8,9 +8,10 @@ when a watched Secret changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pagerduty_operator.kube import SecretProblem
+from pagerduty_operator.models.reasons import Problem, Reason, SharedReason
 from pagerduty_operator.pagerduty import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -20,12 +21,9 @@ from pagerduty_operator.pagerduty import (
     NotFoundError,
     PagerDutyError,
     ProductLimitError,
-    RateLimitedError,
-    ServerError,
+    TransientError,
     UnknownPriorityError,
-    UnreachableError,
 )
-from pagerduty_operator.reconcile.clients import IntegrationUnavailable
 
 TRANSIENT_RETRY_SECONDS = 10.0
 AMBIGUOUS_RETRY_SECONDS = 2.0
@@ -39,51 +37,92 @@ again soon: one listing and one refused create per attempt."""
 class Failure:
     """A reconcile failure as a condition: reason, message, and when to try again (or never)."""
 
-    reason: str
+    reason: Reason
     message: str
     retry_after: float | None = None
 
 
-def describe_failure(error: Exception) -> Failure:
-    """Classify `error`; messages never contain secrets (client errors are redacted)."""
-    if isinstance(error, IntegrationUnavailable):
-        return Failure(error.reason, error.message)
-    if isinstance(error, SecretProblem):
-        return Failure(error.reason, error.message)
-    if isinstance(error, AmbiguousWriteError):
-        return Failure(
-            "WriteOutcomeUnknown",
-            f"{error}; looking for the object before trying again",
+@dataclass(frozen=True)
+class _Row:
+    """One row of the table: a reason, how to word the error, and when to retry."""
+
+    reason: Reason
+    message: Callable[[PagerDutyError], str]
+    retry_after: float | None = None
+
+
+# Most specific first: the first row whose type matches the error decides.
+FAILURES: tuple[tuple[type[PagerDutyError], _Row], ...] = (
+    (
+        AmbiguousWriteError,
+        _Row(
+            SharedReason.WRITE_OUTCOME_UNKNOWN,
+            lambda e: f"{e}; looking for the object before trying again",
             AMBIGUOUS_RETRY_SECONDS,
-        )
-    if isinstance(error, AuthenticationError):
-        return Failure(
-            "CredentialsInvalid",
-            f"PagerDuty rejected the integration's credentials ({error.message}); "
-            "fix the Secret the PagerDutyIntegration references",
-        )
-    if isinstance(error, MissingScopeError):
-        return Failure(
-            "MissingScope",
-            f"the credentials lack a permission for {error.method} {error.path} "
-            f"({error.message}); grant the scope or use a full-access key",
-        )
-    if isinstance(error, MissingAbilityError):
-        return Failure(
-            "MissingAbility", f"the PagerDuty account's plan does not allow this: {error.message}"
-        )
-    if isinstance(error, ProductLimitError):
-        return Failure(
-            "ProductLimitReached", f"PagerDuty product limit reached: {error}", LIMIT_RETRY_SECONDS
-        )
-    if isinstance(error, UnknownPriorityError):
-        return Failure("UnknownPriority", error.message)
-    if isinstance(error, InvalidInputError):
-        return Failure("InvalidInput", f"PagerDuty refused the request: {error}")
-    if isinstance(error, NotFoundError):
-        return Failure("NotFound", f"PagerDuty object not found: {error}")
-    if isinstance(error, RateLimitedError | ServerError | UnreachableError):
-        return Failure("PagerDutyUnavailable", str(error), TRANSIENT_RETRY_SECONDS)
+        ),
+    ),
+    (
+        AuthenticationError,
+        _Row(
+            SharedReason.CREDENTIALS_INVALID,
+            lambda e: (
+                f"PagerDuty rejected the integration's credentials ({e.message}); "
+                "fix the Secret the PagerDutyIntegration references"
+            ),
+        ),
+    ),
+    (
+        MissingScopeError,
+        _Row(
+            SharedReason.MISSING_SCOPE,
+            lambda e: (
+                f"the credentials lack a permission for {e.method} {e.path} "
+                f"({e.message}); grant the scope or use a full-access key"
+            ),
+        ),
+    ),
+    (
+        MissingAbilityError,
+        _Row(
+            SharedReason.MISSING_ABILITY,
+            lambda e: f"the PagerDuty account's plan does not allow this: {e.message}",
+        ),
+    ),
+    (
+        ProductLimitError,
+        _Row(
+            SharedReason.PRODUCT_LIMIT_REACHED,
+            lambda e: f"PagerDuty product limit reached: {e}",
+            LIMIT_RETRY_SECONDS,
+        ),
+    ),
+    (UnknownPriorityError, _Row(SharedReason.UNKNOWN_PRIORITY, lambda e: e.message)),
+    (
+        InvalidInputError,
+        _Row(SharedReason.INVALID_INPUT, lambda e: f"PagerDuty refused the request: {e}"),
+    ),
+    (
+        NotFoundError,
+        _Row(SharedReason.NOT_FOUND, lambda e: f"PagerDuty object not found: {e}"),
+    ),
+    (
+        TransientError,
+        _Row(SharedReason.PAGERDUTY_UNAVAILABLE, str, TRANSIENT_RETRY_SECONDS),
+    ),
+    (PagerDutyError, _Row(SharedReason.PAGERDUTY_ERROR, str, TRANSIENT_RETRY_SECONDS)),
+)
+
+
+def describe_failure(error: Exception) -> Failure:
+    """Classify `error`; messages never contain secrets (client errors are redacted).
+
+    A `Problem` already carries its reason and message; a PagerDuty error is looked up in
+    `FAILURES`; anything else is a bug and is raised again.
+    """
+    if isinstance(error, Problem):
+        return Failure(error.reason, error.message)
     if isinstance(error, PagerDutyError):
-        return Failure("PagerDutyError", str(error), TRANSIENT_RETRY_SECONDS)
+        for error_type, row in FAILURES:
+            if isinstance(error, error_type):
+                return Failure(row.reason, row.message(error), row.retry_after)
     raise error

@@ -12,8 +12,8 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from pagerduty_operator.kube import SecretProblem
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
+from pagerduty_operator.models.reasons import IncidentRuleReason, Problem, SharedReason
 from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
 from pagerduty_operator.pagerduty.resources.orchestrations import PathKind
 from pagerduty_operator.reconcile.clients import IntegrationUnavailable
@@ -34,11 +34,8 @@ class RuleOutcome:
     retry_after: float | None = None
 
 
-class TargetProblem(Exception):
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+class TargetProblem(Problem):
+    """The rule's target cannot be used (none given, or one its integration does not allow)."""
 
 
 def rule_path(spec: IncidentRuleSpec, integration_service_id: str | None, name: str) -> PathRef:
@@ -47,7 +44,7 @@ def rule_path(spec: IncidentRuleSpec, integration_service_id: str | None, name: 
     if target is None:
         if not integration_service_id:
             raise TargetProblem(
-                "NoTarget",
+                IncidentRuleReason.NO_TARGET,
                 f"spec.target is not set and PagerDutyIntegration {name!r} has no serviceId; "
                 "set spec.target.service, .global or .router",
             )
@@ -56,7 +53,7 @@ def rule_path(spec: IncidentRuleSpec, integration_service_id: str | None, name: 
         target.path_type != "service" or target.path_id != integration_service_id
     ):
         raise TargetProblem(
-            "ScopeNotAllowed",
+            SharedReason.SCOPE_NOT_ALLOWED,
             f"PagerDutyIntegration {name!r} is limited to service {integration_service_id}; "
             f"the {target.path_type} path {target.path_id} is not allowed",
         )
@@ -78,13 +75,6 @@ class _Run:
         self.ctx.post_event(
             self.body, "Warning" if type_ == "Warning" else "Normal", reason, message
         )
-
-    def keep_previous(self, type_: str) -> None:
-        for condition in self.previous.get("conditions") or []:
-            if condition.get("type") == type_:
-                self.conditions.set(
-                    type_, condition["status"], condition["reason"], condition.get("message", "")
-                )
 
     def finish(self, retry_after: float | None = None) -> RuleOutcome:
         blocking = self.conditions.first_not_true(["Synced", "OrchestrationActive"])
@@ -111,18 +101,18 @@ async def reconcile_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) -
     try:
         spec = IncidentRuleSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
-        run.conditions.false("Synced", "InvalidSpec", describe_validation_error(error))
+        run.conditions.false("Synced", SharedReason.INVALID_SPEC, describe_validation_error(error))
         return run.finish()
     try:
         return await _reconcile(run, spec)
     except TargetProblem as problem:
         run.conditions.false("Synced", problem.reason, problem.message)
         return run.finish()
-    except (PagerDutyError, IntegrationUnavailable, SecretProblem) as error:
+    except (PagerDutyError, Problem) as error:
         failure = describe_failure(error)
         run.conditions.false("Synced", failure.reason, failure.message)
-        run.keep_previous("OrchestrationActive")
-        run.keep_previous("Warnings")
+        run.conditions.keep_previous("OrchestrationActive")
+        run.conditions.keep_previous("Warnings")
         return run.finish(failure.retry_after)
 
 
@@ -181,11 +171,13 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
 def _report_observed(run: _Run, applied: Applied) -> None:
     result = applied.result
     if not result.found:
-        run.conditions.false("Synced", "NotFound", "no rule of this resource is in the path")
+        run.conditions.false(
+            "Synced", SharedReason.NOT_FOUND, "no rule of this resource is in the path"
+        )
     elif result.differences:
         run.conditions.false(
             "Synced",
-            "Drifted",
+            SharedReason.DRIFTED,
             f"rule {result.rule_id} differs in: {', '.join(result.differences)}",
         )
     else:
@@ -206,9 +198,11 @@ def _report_applied(run: _Run, applied: Applied) -> None:
         "Synced", "Synced", f"rule {result.rule_id} is at position {result.position}"
     )
     if applied.warnings is None:
-        run.keep_previous("Warnings")
+        run.conditions.keep_previous("Warnings")
         if run.conditions.get("Warnings") is None:
-            run.conditions.false("Warnings", "NoWarnings", "PagerDuty returned no warnings")
+            run.conditions.false(
+                "Warnings", IncidentRuleReason.NO_WARNINGS, "PagerDuty returned no warnings"
+            )
     elif applied.warnings:
         messages = "; ".join(
             f"{w.get('feature') or w.get('warning_type')}: {w.get('message')}"
@@ -217,7 +211,9 @@ def _report_applied(run: _Run, applied: Applied) -> None:
         run.conditions.true("Warnings", "PlanWarnings", messages)
         run.event("Warning", "PlanWarnings", messages)
     else:
-        run.conditions.false("Warnings", "NoWarnings", "PagerDuty returned no warnings")
+        run.conditions.false(
+            "Warnings", IncidentRuleReason.NO_WARNINGS, "PagerDuty returned no warnings"
+        )
 
 
 async def _orchestration_active(
@@ -234,7 +230,7 @@ async def _orchestration_active(
     else:
         run.conditions.false(
             "OrchestrationActive",
-            "Inactive",
+            IncidentRuleReason.INACTIVE,
             f"service {service_id} evaluates its legacy ruleset, not its orchestration; "
             "set activateServiceOrchestration: true",
         )
@@ -254,7 +250,9 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
     except IntegrationUnavailable as problem:
         cached = ctx.clients.cached(run.owner[0], spec.integration_ref.name)
         if cached is None:
-            if problem.reason == "IntegrationNotFound" and not run.previous.get("ruleId"):
+            if problem.reason == SharedReason.INTEGRATION_NOT_FOUND and not run.previous.get(
+                "ruleId"
+            ):
                 return  # no integration to have made a rule with, and none recorded
             raise
         connection = cached

@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pagerduty_operator.kube import OwnerRef, SecretProblem
+from pagerduty_operator.kube import OwnerRef
 from pagerduty_operator.models.identity import API_VERSION, INTEGRATION_ID_ANNOTATION
 from pagerduty_operator.models.integration import ROUTING_KEY_SECRET_KEY, IntegrationSpec
+from pagerduty_operator.models.reasons import IntegrationReason, Problem, SharedReason
 from pagerduty_operator.models.resources import INTEGRATION
 from pagerduty_operator.pagerduty import (
     AuthenticationError,
@@ -94,7 +95,9 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
     try:
         spec = IntegrationSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
-        run.conditions.false("CredentialsValid", "InvalidSpec", describe_validation_error(error))
+        run.conditions.false(
+            "CredentialsValid", SharedReason.INVALID_SPEC, describe_validation_error(error)
+        )
         return run.finish()
     try:
         connection = await ctx.clients.connect(run.namespace, run.name, spec)
@@ -123,13 +126,13 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
         if spec.service_id and run.conditions.get("ServiceFound") is None:
             run.conditions.false(
                 "ServiceFound",
-                "ServiceNotFound",
+                IntegrationReason.SERVICE_NOT_FOUND,
                 f"PagerDuty service {spec.service_id} does not exist or is not visible "
                 f"to these credentials ({error.message})",
             )
             return run.finish()
         return _failed(run, error)
-    except (PagerDutyError, SecretProblem, IntegrationUnavailable) as error:
+    except (PagerDutyError, Problem) as error:
         return _failed(run, error)
     return run.finish()
 
@@ -150,12 +153,14 @@ async def _check_credentials(run: _Run, spec: IntegrationSpec, client: PagerDuty
     if missing:
         run.conditions.false(
             "ScopesGranted",
-            "MissingScopes",
+            IntegrationReason.MISSING_SCOPES,
             f"not granted: {', '.join(missing)}; resources that need them will say so",
         )
     elif unknown:
         run.conditions.unknown(
-            "ScopesGranted", "ScopesUnknown", f"could not be checked: {', '.join(unknown)}"
+            "ScopesGranted",
+            IntegrationReason.SCOPES_UNKNOWN,
+            f"could not be checked: {', '.join(unknown)}",
         )
     else:
         run.conditions.true("ScopesGranted", "AllGranted", "every scope the operator uses")
@@ -196,7 +201,8 @@ async def _ensure_events_integration(
         key = found.integration_key
     if key is None:
         raise IntegrationUnavailable(
-            "NoIntegrationKey", f"PagerDuty returned no integration key for {found.id}"
+            IntegrationReason.NO_INTEGRATION_KEY,
+            f"PagerDuty returned no integration key for {found.id}",
         )
     value = key.get_secret_value()
     if secret is None or secret.data.get(ROUTING_KEY_SECRET_KEY) != value:

@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pagerduty_operator.kube import OwnerRef, SecretData, SecretProblem
+from pagerduty_operator.kube import OwnerRef, SecretData
 from pagerduty_operator.models.identity import (
     API_VERSION,
     DIGEST_ANNOTATION,
     PING_ANNOTATION,
     SUBSCRIPTION_ANNOTATION,
 )
+from pagerduty_operator.models.reasons import Problem, SharedReason, WebhookReason
 from pagerduty_operator.models.resources import WEBHOOK
 from pagerduty_operator.models.webhook import WebhookSpec
 from pagerduty_operator.pagerduty import (
@@ -117,13 +118,7 @@ def _finish(run: _Run, retry_after: float | None = None) -> Outcome:
 def _fail(run: _Run, error: Exception) -> Outcome:
     failure = describe_failure(error)
     run.conditions.false("Synced", failure.reason, failure.message)
-    if run.conditions.get("SigningSecretAvailable") is None:
-        previous = {c.get("type"): c for c in run.previous.get("conditions") or []}
-        kept = previous.get("SigningSecretAvailable")
-        if kept:
-            run.conditions.set(
-                "SigningSecretAvailable", kept["status"], kept["reason"], kept.get("message", "")
-            )
+    run.conditions.keep_previous("SigningSecretAvailable")
     return _finish(run, failure.retry_after)
 
 
@@ -133,14 +128,14 @@ async def reconcile_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> Outc
     try:
         spec = WebhookSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
-        run.conditions.false("Synced", "InvalidSpec", describe_validation_error(error))
+        run.conditions.false("Synced", SharedReason.INVALID_SPEC, describe_validation_error(error))
         return _finish(run)
     try:
         return await _reconcile(run, spec)
-    except ScopeNotAllowed as error:
-        run.conditions.false("Synced", "ScopeNotAllowed", str(error))
+    except ScopeNotAllowed as problem:
+        run.conditions.false("Synced", problem.reason, problem.message)
         return _finish(run)
-    except (PagerDutyError, IntegrationUnavailable, SecretProblem) as error:
+    except (PagerDutyError, Problem) as error:
         return _fail(run, error)
 
 
@@ -217,7 +212,7 @@ async def _find_actual(
                 and not run.previous.get("subscriptionId")
             ):
                 raise IntegrationUnavailable(
-                    "AdoptTargetNotFound",
+                    WebhookReason.ADOPT_TARGET_NOT_FOUND,
                     f"spec.adoptId {spec.adopt_id} names no webhook subscription in PagerDuty",
                 ) from None
     # Look before creating, in a listing that shows what existed when the webhook was asked
@@ -265,7 +260,9 @@ def _observe(
 ) -> Outcome:
     if actual is None:
         run.conditions.false(
-            "Synced", "NotFound", "no matching webhook subscription exists in PagerDuty (Observe)"
+            "Synced",
+            SharedReason.NOT_FOUND,
+            "no matching webhook subscription exists in PagerDuty (Observe)",
         )
         run.status["subscriptionId"] = None
         return _finish(run)
@@ -273,12 +270,16 @@ def _observe(
     drift = desired.drift(actual)
     if drift:
         run.conditions.false(
-            "Synced", "Drifted", f"subscription {actual.id} differs in: {', '.join(drift)}"
+            "Synced",
+            SharedReason.DRIFTED,
+            f"subscription {actual.id} differs in: {', '.join(drift)}",
         )
     else:
         run.conditions.true("Synced", "Observed", f"subscription {actual.id} matches the spec")
     run.conditions.unknown(
-        "SigningSecretAvailable", "Observed", "Observe never creates, so holds no signing secret"
+        "SigningSecretAvailable",
+        SharedReason.OBSERVED,
+        "Observe never creates, so holds no signing secret",
     )
     return _finish(run)
 
@@ -316,7 +317,7 @@ async def _create(
     else:
         run.conditions.false(
             "SigningSecretAvailable",
-            "NotReturned",
+            WebhookReason.NOT_RETURNED,
             "PagerDuty returned no signing secret for the new subscription",
         )
     run.status["subscriptionId"] = created.id
@@ -401,7 +402,7 @@ async def _converge(
         run.status["signingSecret"] = None
         run.conditions.false(
             "SigningSecretAvailable",
-            "NotHeld",
+            WebhookReason.NOT_HELD,
             f"subscription {actual.id} was adopted and PagerDuty shows its signing secret only "
             "at creation; set rotateSigningSecret: true to replace it and store a new one",
         )

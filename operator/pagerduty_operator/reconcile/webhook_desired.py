@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from pagerduty_operator.kube import Kube
+from pagerduty_operator.models.reasons import Problem, SharedReason
 from pagerduty_operator.models.webhook import WebhookSpec
 from pagerduty_operator.pagerduty.resources.webhooks import (
     CustomHeader,
@@ -37,7 +38,7 @@ def marker_of(subscription: WebhookSubscription) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-class ScopeNotAllowed(Exception):
+class ScopeNotAllowed(Problem):
     """The webhook asks for a scope its integration does not allow."""
 
 
@@ -51,8 +52,9 @@ def effective_scope(spec: WebhookSpec, integration_service_id: str | None) -> We
     if integration_service_id and (scope.type != "service" or scope.id != integration_service_id):
         where = f"{scope.type} {scope.id}" if scope.id else scope.type
         raise ScopeNotAllowed(
-            f"the integration is limited to service {integration_service_id}; scope {where} "
-            "is not allowed (remove spec.scope or use that service)"
+            SharedReason.SCOPE_NOT_ALLOWED,
+            f"spec.scope: the integration is limited to service {integration_service_id}; "
+            f"scope {where} is not allowed (remove spec.scope or use that service)",
         )
     if scope.type == "account":
         return WebhookFilter.account()
