@@ -22,6 +22,7 @@ from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.rule_coordinator import Applied, PathRef
 from pagerduty_operator.reconcile.rule_desired import DesiredRule
+from pagerduty_operator.reconcile.rule_messages import explain
 from pagerduty_operator.reconcile.rule_path_edit import Inspect, Release, Remove, Upsert
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 
@@ -146,7 +147,10 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
     observe = spec.management_policy == "Observe"
     new_id = None if left else known_id  # a known id belongs to the old path
     change = Inspect(desired, new_id) if observe else Upsert(desired, new_id)
-    applied = await run.ctx.paths.submit(client, ref, change)
+    try:
+        applied = await run.ctx.paths.submit(client, ref, change)
+    except PagerDutyError as error:
+        raise explain(error, spec, ref, spec.integration_ref.name) from None
     result = applied.result
     run.status.update(ruleId=result.rule_id, set=result.set_id, position=result.position)
     if left is not None:
@@ -164,7 +168,10 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
     else:
         _report_applied(run, applied)
     if ref.kind == "service":
-        await _orchestration_active(run, spec, client, ref.id, observe)
+        try:
+            await _orchestration_active(run, spec, client, ref.id, observe)
+        except PagerDutyError as error:
+            raise explain(error, spec, ref, spec.integration_ref.name) from None
     return run.finish()
 
 
