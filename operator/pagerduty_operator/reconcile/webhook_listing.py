@@ -10,6 +10,11 @@ about to create therefore needs no listing newer than itself to see what this pr
 it asks for one started after the moment the webhook was requested (`fresh_since`) and after the
 scope's last create whose outcome is unknown (`unsettled_since`), and reconciles that started at
 different times share one listing.
+
+With a `Refresher`, every listing a webhook reads is fetched again one resync interval after the
+last one started, and the webhooks whose subscription changed or vanished in between are kicked
+(see :mod:`.refresh`): drift is corrected within one interval at one listing per scope per
+interval.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from pagerduty_operator.pagerduty import PagerDutyClient
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookFilter, WebhookSubscription
+from pagerduty_operator.reconcile.refresh import Dependent, Refresher
 
 ListingKey = tuple[str, str, str, str]
 Credential = tuple[str, str]
@@ -69,11 +75,19 @@ def requested_since(body: dict[str, Any], started: float) -> float:
     return min(started, time.monotonic() - (time.time() - created - CLOCK_MARGIN))
 
 
+def differing(
+    before: dict[str, WebhookSubscription], after: dict[str, WebhookSubscription]
+) -> set[str]:
+    """Ids of the subscriptions added, removed or changed from `before` to `after`."""
+    return {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
+
+
 class SubscriptionListings:
     """Cached, single-flight listings of subscriptions by (credential, filter scope)."""
 
-    def __init__(self, max_age: float = 300.0) -> None:
+    def __init__(self, max_age: float = 300.0, refresher: Refresher | None = None) -> None:
         self.max_age = max_age
+        self.refresher = refresher
         self._listings: dict[ListingKey, _Listing] = {}
         self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing]]] = {}
         self._ledger: list[_Write] = []
@@ -87,13 +101,23 @@ class SubscriptionListings:
         scope: WebhookFilter,
         *,
         fresh_since: float | None = None,
+        watcher: Dependent | None = None,
+        item: str | None = None,
     ) -> dict[str, WebhookSubscription]:
         """Subscriptions of `scope` by id.
 
         From a listing started after `fresh_since` if given, else one at most `max_age` old.
+        `watcher` (a webhook, reading its subscription `item`) is kicked when a later listing
+        shows that subscription changed or gone.
         """
         key = listing_key(client, scope)
         now = time.monotonic()
+        if watcher is not None and self.refresher is not None:
+
+            async def refresh() -> None:
+                await self.get(client, scope, fresh_since=time.monotonic())
+
+            self.refresher.watch(key, watcher, refresh, item)
         oldest = fresh_since if fresh_since is not None else now - self.max_age
         listing = self._listings.get(key)
         if listing is not None and listing.started_at >= oldest:
@@ -103,6 +127,8 @@ class SubscriptionListings:
             return (await asyncio.shield(in_flight[1])).subscriptions
         task = asyncio.create_task(self._fetch(client, scope, key, now))
         self._in_flight[key] = (now, task)
+        if self.refresher is not None:
+            self.refresher.fetched(key, now)
         return (await asyncio.shield(task)).subscriptions
 
     def unsettled_since(self, client: PagerDutyClient, scope: WebhookFilter) -> float:
@@ -125,6 +151,10 @@ class SubscriptionListings:
             current = self._listings.get(key)
             if current is None or current.started_at <= started_at:
                 self._listings[key] = listing
+                if current is not None and self.refresher is not None:
+                    changed = differing(current.subscriptions, listing.subscriptions)
+                    if changed:
+                        await self.refresher.changed(key, changed)
             return listing
         finally:
             if self._in_flight.get(key, (None, None))[0] == started_at:

@@ -18,16 +18,24 @@ unreachable); after the last one the error is logged and the resync takes over."
 
 
 class Kicker:
-    """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object."""
+    """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object.
+
+    A kick that arrives while the object's kicked reconcile runs makes it run once more
+    afterwards: that reconcile may have read what the kick says has changed before it changed.
+    """
 
     def __init__(self, dispatch: dict[str, KindHandlers]) -> None:
         self._dispatch = dispatch
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._again: set[tuple[str, str, str]] = set()
         self.ctx: ReconcileContext | None = None
 
     async def __call__(self, plural: str, namespace: str, name: str) -> None:
         key = (plural, namespace, name)
-        if key in self._pending or plural not in self._dispatch:
+        if plural not in self._dispatch:
+            return
+        if key in self._pending:
+            self._again.add(key)
             return
         task = asyncio.create_task(self._run(key))
         self._pending[key] = task
@@ -45,14 +53,18 @@ class Kicker:
             return
         errors = 0
         while True:
+            self._again.discard(key)
             try:
                 await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
-                return
+                if key not in self._again:
+                    return
+                continue
             except kopf.TemporaryError as error:
                 delay = float(error.delay or ERROR_RETRY_SECONDS[-1])
             except Exception as error:
                 if errors == len(ERROR_RETRY_SECONDS):
                     log.exception("reconcile of %s %s/%s failed", plural, namespace, name)
+                    self._again.discard(key)
                     return
                 delay = ERROR_RETRY_SECONDS[errors]
                 errors += 1
