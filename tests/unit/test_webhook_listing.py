@@ -171,3 +171,40 @@ def test_a_reconciled_object_or_a_recent_one_needs_a_listing_from_its_reconcile_
     assert requested_since(_body(long_ago, {"conditions": []}), started) == started
     assert requested_since(_body(datetime.now(UTC)), started) == started
     assert requested_since({"metadata": {}}, started) == started
+
+
+class RecordedKicks:
+    def __init__(self) -> None:
+        self.kicked: list[tuple[str, str, str]] = []
+
+    async def __call__(self, plural: str, namespace: str, name: str) -> None:
+        self.kicked.append((plural, namespace, name))
+
+
+async def test_a_listing_that_shows_a_subscription_changed_or_gone_kicks_its_webhook() -> None:
+    from pagerduty_operator.reconcile.refresh import Refresher
+
+    store = GatedWebhooks(_sub("P1"), _sub("P2"))
+    client = _client(store)
+    kicks = RecordedKicks()
+    refresher = Refresher(1000.0, kicks)  # no timed refresh during the test
+    listings = SubscriptionListings(max_age=1000.0, refresher=refresher)
+    first, second = ("pagerdutywebhooks", "ns", "first"), ("pagerdutywebhooks", "ns", "second")
+    await listings.get(client, SERVICE, watcher=first, item="P1")
+    await listings.get(client, SERVICE, watcher=second, item="P2")
+    assert store.lists == 1, "both read one listing"
+
+    updated = _sub("P2", "changed by this process")
+    store.stored["P2"] = updated
+    listings.upsert(client, updated)
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [], "the operator's own write is no drift"
+
+    del store.stored["P1"]  # deleted in PagerDuty
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [first]
+
+    store.stored["P2"] = _sub("P2", "edited by hand")
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [first, second]
+    await refresher.close()

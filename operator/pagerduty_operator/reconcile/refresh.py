@@ -47,9 +47,18 @@ class _Watched:
 class Refresher:
     """Re-fetches every watched snapshot once per `interval` and kicks what changed in it."""
 
-    def __init__(self, interval: float, kick: Kick | None = None) -> None:
+    def __init__(
+        self,
+        interval: float,
+        kick: Kick | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.interval = interval
         self.kick = kick
+        self._clock = clock
+        self._sleep = sleep
         self._keys: dict[Hashable, _Watched] = {}
         self.refreshes = 0
 
@@ -61,10 +70,10 @@ class Refresher:
         `fetch` takes a new snapshot (and reports it through `fetched` and `changed`).
         """
         watched = self._keys.get(key)
-        if watched is None:
-            watched = self._keys[key] = _Watched(fetch)
+        if watched is None:  # its first watcher reads it now: the first refresh is due after
+            watched = self._keys[key] = _Watched(fetch, last_start=self._clock())
         watched.fetch = fetch  # the newest client of a rotated credential
-        watched.dependents[dependent] = (item, time.monotonic())
+        watched.dependents[dependent] = (item, self._clock())
         if self.interval > 0 and (watched.task is None or watched.task.done()):
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to schedule
                 watched.task = asyncio.get_running_loop().create_task(self._loop(key))
@@ -93,7 +102,7 @@ class Refresher:
         return list(watched.dependents) if watched is not None else []
 
     def _prune(self, watched: _Watched) -> None:
-        oldest = time.monotonic() - STALE_INTERVALS * self.interval
+        oldest = self._clock() - STALE_INTERVALS * self.interval
         for dependent, (_, seen) in list(watched.dependents.items()):
             if seen < oldest:
                 del watched.dependents[dependent]
@@ -103,15 +112,15 @@ class Refresher:
             watched = self._keys.get(key)
             if watched is None:
                 return
-            wait = watched.last_start + self.interval - time.monotonic()
+            wait = watched.last_start + self.interval - self._clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
                 continue
             self._prune(watched)
             if not watched.dependents:
                 self._keys.pop(key, None)
                 return
-            watched.last_start = time.monotonic()  # a failed fetch is not retried at once
+            watched.last_start = self._clock()  # a failed fetch is not retried at once
             self.refreshes += 1
             try:
                 await watched.fetch()
