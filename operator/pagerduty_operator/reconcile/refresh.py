@@ -34,6 +34,10 @@ Kick = Callable[[str, str, str], Awaitable[None]]
 Fetch = Callable[[], Awaitable[object]]
 
 STALE_INTERVALS = 3.0
+MAX_AGE_INTERVALS = 1.5
+"""Resyncs reuse a snapshot up to this many intervals old. The refresher renews it every
+interval; the extra half keeps a resync that fires just before a renewal lands from making a
+read of its own (the refresher's read finds drift in time either way)."""
 
 
 @dataclass

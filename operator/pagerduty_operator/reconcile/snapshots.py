@@ -2,7 +2,7 @@
 
 A `Snapshots` holds the last value read of each key (an orchestration path, a service's
 `active` flag), when that read started, and which resources read it. A resync reads the
-snapshot while it is at most `max_age` (one resync interval) old instead of fetching its own,
+snapshot while it is at most `max_age` (1.5 resync intervals) old instead of fetching its own,
 so N rules of one path cost one read per interval instead of N. Every read is compared with the
 value it replaces; the resources whose part differs are kicked (`Refresher`, which also re-reads
 each watched key one interval after its last read started). Values this process wrote replace
@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Hashable
 from typing import Generic, TypeVar
 
-from pagerduty_operator.reconcile.refresh import Dependent, Refresher
+from pagerduty_operator.reconcile.refresh import MAX_AGE_INTERVALS, Dependent, Refresher
 
 T = TypeVar("T")
 Diff = Callable[[T, T], Collection[str] | None]
@@ -28,7 +28,7 @@ class Snapshots(Generic[T]):
 
     def __init__(self, refresher: Refresher, diff: Diff[T], max_age: float | None = None) -> None:
         self.refresher = refresher
-        self.max_age = refresher.interval if max_age is None else max_age
+        self.max_age = refresher.interval * MAX_AGE_INTERVALS if max_age is None else max_age
         self._diff = diff
         self._values: dict[Hashable, tuple[float, T]] = {}
         self._in_flight: dict[Hashable, tuple[float, asyncio.Task[T]]] = {}

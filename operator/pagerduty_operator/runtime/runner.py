@@ -15,7 +15,7 @@ from pagerduty_operator.kube import Kube
 from pagerduty_operator.pagerduty import install_redaction
 from pagerduty_operator.reconcile.clients import ClientRegistry
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.refresh import Refresher
+from pagerduty_operator.reconcile.refresh import MAX_AGE_INTERVALS, Refresher
 from pagerduty_operator.reconcile.rule_coordinator import PathCoordinator
 from pagerduty_operator.reconcile.rule_snapshots import RuleSnapshots
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
@@ -67,7 +67,9 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
         clients=clients,
         config=config,
         post_event=post_kopf_event,
-        listings=SubscriptionListings(max_age=config.resync_seconds, refresher=refresher),
+        listings=SubscriptionListings(
+            max_age=config.resync_seconds * MAX_AGE_INTERVALS, refresher=refresher
+        ),
         paths=PathCoordinator(observer=rules),
         kick=kicker,
         refresher=refresher,
