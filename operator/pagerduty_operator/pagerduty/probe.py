@@ -198,16 +198,16 @@ class ProbeState(Protocol):
 
 @dataclass
 class CachedProbe:
-    """A credential's last full probe, re-used while nothing suggests a scope changed.
+    """A credential's last full probe, re-used while it granted everything and nothing changed.
 
     A full probe is made when there is none yet (a client is made per credential, so a changed
-    credential gets one at once), when it is `full_every` seconds old, or when a call other than
-    the probe was refused (401/403) since and the report claimed every scope. Otherwise the
-    credential only has to prove it still works: no call at all if one of its calls succeeded
-    within `recent` seconds, else one read the report says is granted. A scope revoked meanwhile
-    shows up through the refused call itself (in that resource's status) and the next full
-    probe, which that refusal brings forward. Token-scope reports (OAuth) cost no REST call and
-    are always made afresh.
+    credential gets one at once), when it is `full_every` seconds old, when it did not grant
+    every scope (so a scope granted later shows up at the next check), or when a call other than
+    the probe was refused (401/403) since. Otherwise the credential only has to prove it still
+    works: no call at all if one of its calls succeeded within `recent` seconds, else one read.
+    A scope revoked meanwhile shows up through the refused call itself (in that resource's
+    status) and the full probe that refusal brings forward. Token-scope reports (OAuth) cost no
+    REST call and are always made afresh.
     """
 
     full_every: float = FULL_PROBE_SECONDS
@@ -218,11 +218,9 @@ class CachedProbe:
 
     def stale(self, state: ProbeState, now: float) -> bool:
         report = self.report
-        if report is None or report.method == "token_scopes":
+        if report is None or report.method == "token_scopes" or not report.all_granted:
             return True
-        if now - self.probed_at >= self.full_every:
-            return True
-        return state.refused_at >= self.probed_at and not report.with_status(ScopeStatus.MISSING)
+        return now - self.probed_at >= self.full_every or state.refused_at >= self.probed_at
 
     async def check(
         self, api: ProbeApi, state: ProbeState, now: float, recent: float

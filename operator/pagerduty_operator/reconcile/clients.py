@@ -23,7 +23,6 @@ from pagerduty_operator.pagerduty import (
     OAuthClientCredentials,
     OAuthUserToken,
     PagerDutyClient,
-    ScopeStatus,
     TokenSet,
 )
 from pagerduty_operator.runtime.config import EndpointOverrides
@@ -192,8 +191,9 @@ class ClientRegistry:
     def _on_refused(self, namespace: str, name: str, client: PagerDutyClient) -> Callable[[], None]:
         """A call of a dependent was refused (401/403): the integration probes again now.
 
-        Not when its report already names a missing scope (the refusal is no news), and at most
-        every `REFUSED_KICK_SECONDS`.
+        Not when its report did not grant every scope (the refusal may be no news, and such a
+        report is probed in full at every resync anyway), and at most every
+        `REFUSED_KICK_SECONDS`.
         """
         last = [float("-inf")]
 
@@ -202,7 +202,7 @@ class ClientRegistry:
             now = time.monotonic()
             if self.kick is None or now - last[0] < REFUSED_KICK_SECONDS:
                 return
-            if report is not None and report.with_status(ScopeStatus.MISSING):
+            if report is not None and not report.all_granted:
                 return
             last[0] = now
             task = asyncio.ensure_future(self.kick("pagerdutyintegrations", namespace, name))
