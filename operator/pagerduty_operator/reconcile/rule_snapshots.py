@@ -4,9 +4,9 @@ Every read (the coordinator's before a write, the refresher's once per interval)
 of a path is recorded as that path's snapshot. A rule whose resync finds a fresh snapshot (see
 :mod:`.snapshots`) in which its rule is exactly as the spec wants (the edit would change
 nothing) is done without a call; otherwise its change goes through the coordinator as before
-(a fresh read, and a write if needed). A later read in which a rule differs (edited, moved or deleted in
-PagerDuty) kicks that rule's resource, so drift is corrected within one interval (see
-:mod:`.refresh`). The service's `active` flag is shared the same way, one read per service.
+(a fresh read, and a write if needed). A later read in which a rule differs (edited, moved or
+deleted in PagerDuty) kicks that rule's resource, so drift is corrected within one interval
+(see :mod:`.refresh`). The service's `active` flag is shared the same way, one read per service.
 """
 
 from __future__ import annotations
