@@ -325,3 +325,77 @@ def test_drift_is_corrected_within_one_interval_whatever_the_timing(
         f"{len(late)} of {len(samples)} corrections took longer than "
         f"{BOUND / INTERVAL:.1f} intervals:\n{table}"
     )
+
+
+def test_a_revoked_scope_shows_up_within_one_interval_through_the_failing_call(
+    drift_operator: OperatorProcess,
+    cluster: Cluster,
+    sim: Sim,
+    secret_ledger: SecretLedger,
+    request: pytest.FixtureRequest,
+) -> None:
+    """No full capability probe runs at every resync now: the refused call itself tells.
+
+    PagerDuty starts refusing the listing (403, as for a revoked `webhook_subscriptions.read`):
+    the next listing fails, the webhook reports it, and the refusal brings the integration's
+    full probe forward. When the scope is back, both recover at their next resync.
+    """
+    tenant = new_tenant(cluster, sim, secret_ledger, PREFIX, request.node.name)
+    scope = {"type": "service", "id": tenant.service_id}
+    try:
+        tenant.apply(
+            tenant.api_key_secret(),
+            tenant.integration(),
+            tenant.webhook("hook", scope=scope, description="Managed hook"),
+        )
+        tenant.wait_webhook_ready("hook")
+        tenant.wait_condition(INTEGRATIONS, "pd", "ScopesGranted", "True")
+        samples: list[Sample] = []
+
+        def timed(what: str, check: Callable[[], bool]) -> None:
+            started = time.monotonic()
+            wait_for(check, what=what, timeout=DEADLINE, interval=0.1)
+            samples.append(Sample("scope", what, time.monotonic() - started))
+
+        def webhook(status: str, reason: str | None) -> Callable[[], bool]:
+            return lambda: condition_matches(
+                tenant.webhook_obj("hook") or {}, "Ready", status, reason
+            )
+
+        def scopes(status: str) -> Callable[[], bool]:
+            return lambda: condition_matches(
+                tenant.integration_obj() or {}, "ScopesGranted", status
+            )
+
+        started = time.monotonic()
+        sim.add_fault(
+            method="GET",
+            path="/webhook_subscriptions",
+            status=403,
+            body={"error": {"message": "Access Denied", "code": 2010}},
+        )
+        timed("webhook reports MissingScope", webhook("False", "MissingScope"))
+        wait_for(scopes("False"), what="the integration to report it", timeout=DEADLINE)
+        samples.append(Sample("scope", "integration reports it", time.monotonic() - started))
+        missing = (tenant.integration_obj() or {})["status"]["scopes"]
+        assert missing["webhook_subscriptions_read"] == "missing"
+
+        started = time.monotonic()
+        sim.clear_faults()
+        timed("webhook Ready again", webhook("True", None))
+        wait_for(scopes("True"), what="the integration to see the scope back", timeout=DEADLINE)
+        samples.append(Sample("scope", "integration sees it back", time.monotonic() - started))
+    finally:
+        sim.clear_faults()
+        if cluster.get(WEBHOOKS, tenant.namespace, "hook") is not None:
+            cluster.delete(WEBHOOKS, tenant.namespace, "hook")
+            cluster.wait_gone(WEBHOOKS, tenant.namespace, "hook", CONVERGE_SECONDS)
+        cluster.delete(INTEGRATIONS, tenant.namespace, "pd")
+        cluster.wait_gone(INTEGRATIONS, tenant.namespace, "pd", CONVERGE_SECONDS)
+        cluster.kubectl("delete", "namespace", tenant.namespace, "--wait=false")
+    table = "\n".join(
+        f"  {s.kind:32} {s.seconds:6.2f} s = {s.ratio:.2f} intervals" for s in samples
+    )
+    print(f"\nscope revoked and restored (bound {BOUND:.0f} s):\n{table}")
+    late = [s for s in samples if s.seconds > BOUND]
+    assert not late, f"took longer than {BOUND / INTERVAL:.1f} intervals:\n{table}"

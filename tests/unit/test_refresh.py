@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pagerduty_operator.reconcile.refresh import STALE_INTERVALS, Dependent, Refresher
 from pagerduty_operator.reconcile.snapshots import Snapshots
 
@@ -136,4 +138,23 @@ async def test_snapshots_kick_only_for_changes_made_elsewhere() -> None:
     stored["a"] = 5  # someone edits a in PagerDuty
     await snapshots.read("path", fetch)
     assert kicks.kicked == [WEBHOOK]
+    await refresher.close()
+
+
+async def test_a_failed_read_drops_the_snapshot_so_its_readers_meet_the_failure() -> None:
+    refresher = Refresher(1000.0)
+    snapshots: Snapshots[int] = Snapshots(refresher, lambda a, b: None if a != b else ())
+    answers: list[int | Exception] = [1, RuntimeError("403"), 2]
+
+    async def fetch() -> int:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert await snapshots.get("path", fetch) == 1
+    with pytest.raises(RuntimeError):
+        await snapshots.read("path", fetch)
+    assert snapshots.fresh("path") is None
+    assert await snapshots.get("path", fetch) == 2
     await refresher.close()

@@ -70,7 +70,11 @@ class Snapshots(Generic[T]):
         async def run() -> T:
             try:
                 self.reads += 1
-                value = await fetch()
+                try:
+                    value = await fetch()
+                except Exception:
+                    self._forget(key, now)  # its next reader reads again and meets the failure
+                    raise
                 await self.observed(key, value, now)
                 return value
             finally:
@@ -80,6 +84,11 @@ class Snapshots(Generic[T]):
         task = asyncio.create_task(run())
         self._in_flight[key] = (now, task)
         return await asyncio.shield(task)
+
+    def _forget(self, key: Hashable, started_at: float) -> None:
+        held = self._values.get(key)
+        if held is not None and held[0] <= started_at:
+            del self._values[key]
 
     async def observed(self, key: Hashable, value: T, started_at: float) -> None:
         """Record a value read from PagerDuty (the read started at `started_at`); kick changes."""

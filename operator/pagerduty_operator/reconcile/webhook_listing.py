@@ -145,7 +145,14 @@ class SubscriptionListings:
         self._running.append(started_at)
         try:
             self.fetches += 1
-            items = await client.webhooks.list(scope.kind, scope.id)
+            try:
+                items = await client.webhooks.list(scope.kind, scope.id)
+            except Exception:
+                # Whoever reads this scope next lists it again and meets the failure itself.
+                current = self._listings.get(key)
+                if current is not None and current.started_at <= started_at:
+                    del self._listings[key]
+                raise
             listing = _Listing(started_at, {s.id: s for s in items if s.filter == scope})
             self._replay(key, listing)
             current = self._listings.get(key)
