@@ -208,3 +208,19 @@ async def test_a_listing_that_shows_a_subscription_changed_or_gone_kicks_its_web
     await listings.get(client, SERVICE, fresh_since=time.monotonic())
     assert kicks.kicked == [first, second]
     await refresher.close()
+
+
+async def test_callers_needing_a_newer_listing_than_the_running_one_share_the_next() -> None:
+    store = GatedWebhooks(_sub("P1"))
+    client = _client(store)
+    listings = SubscriptionListings()
+    store.gate.clear()
+    running = await _start_listing(listings, client, time.monotonic())
+    later = [await _start_listing(listings, client, time.monotonic()) for _ in range(3)]
+    assert store.lists == 1, "no second listing of the scope while one runs"
+    store.stored["P2"] = _sub("P2")  # made by someone else after the first listing started
+    store.gate.set()
+    assert set(await running) == {"P1"}
+    for task in later:
+        assert set(await task) == {"P1", "P2"}
+    assert store.lists == 2, "the three later callers shared one listing"

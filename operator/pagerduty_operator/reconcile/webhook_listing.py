@@ -20,6 +20,7 @@ interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -119,12 +120,21 @@ class SubscriptionListings:
 
             self.refresher.watch(key, watcher, refresh, item)
         oldest = fresh_since if fresh_since is not None else now - self.max_age
-        listing = self._listings.get(key)
-        if listing is not None and listing.started_at >= oldest:
-            return listing.subscriptions
-        in_flight = self._in_flight.get(key)
-        if in_flight is not None and in_flight[0] >= oldest:
-            return (await asyncio.shield(in_flight[1])).subscriptions
+        while True:
+            listing = self._listings.get(key)
+            if listing is not None and listing.started_at >= oldest:
+                return listing.subscriptions
+            in_flight = self._in_flight.get(key)
+            if in_flight is None:
+                break
+            if in_flight[0] >= oldest:
+                return (await asyncio.shield(in_flight[1])).subscriptions
+            # One listing of a scope at a time: callers that need a newer one than the running
+            # one wait for it and then share the next (webhooks created one after another, as
+            # in a mass creation, cost a listing per listing time, not one each).
+            with contextlib.suppress(Exception):
+                await asyncio.shield(in_flight[1])
+        now = time.monotonic()
         task = asyncio.create_task(self._fetch(client, scope, key, now))
         self._in_flight[key] = (now, task)
         if self.refresher is not None:
