@@ -79,8 +79,17 @@ def requested_since(body: dict[str, Any], started: float) -> float:
 def differing(
     before: dict[str, WebhookSubscription], after: dict[str, WebhookSubscription]
 ) -> set[str]:
-    """Ids of the subscriptions added, removed or changed from `before` to `after`."""
-    return {i for i in before.keys() | after.keys() if before.get(i) != after.get(i)}
+    """Ids of the subscriptions added, removed or changed from `before` to `after`.
+
+    The signing secret is left out: only a create's answer shows it, never a listing.
+    """
+    return {i for i in before.keys() | after.keys() if _seen(before.get(i)) != _seen(after.get(i))}
+
+
+def _seen(subscription: WebhookSubscription | None) -> dict[str, Any] | None:
+    if subscription is None:
+        return None
+    return subscription.model_dump(exclude={"delivery_method": {"secret"}})
 
 
 class SubscriptionListings:
