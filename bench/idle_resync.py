@@ -2,8 +2,10 @@
 
 Runs right after convergence and counts every call in a window of exactly one interval. With
 drift corrected within one interval (every shared read renewed once per interval), the fewest
-calls any such operator needs are one list page per started 100 subscriptions per (credential,
-filter scope), one read per orchestration path and one `active` read per service with rules;
+calls any such operator needs are one list page per started 100 subscriptions a listing of each
+(credential, filter scope) returns (an account-scope listing shows every account-scoped
+subscription of the account, whichever key made it), one read per orchestration path and one
+`active` read per service with rules;
 the integrations' capability checks cost nothing while their credentials are in use. Reported:
 all calls against the target, each part against its floor, and the ratio of all to the fewest.
 """
@@ -16,8 +18,8 @@ from bench.report import BenchResult, CallCounts, Target, list_call_budget
 from bench.stack import Scenario
 
 LIST_ROUTE = "/webhook_subscriptions"
-PATH_ROUTE = "/event_orchestrations/services/{id}"
-ACTIVE_ROUTE = "/event_orchestrations/services/{id}/active"
+PATH_ROUTE = "/event_orchestrations/services/{service_id}"
+ACTIVE_ROUTE = "/event_orchestrations/services/{service_id}/active"
 PROBE_READS = ("/incidents", "/services", "/event_orchestrations")
 ALL_CALLS_TARGET = 40
 
@@ -33,7 +35,7 @@ def measure_idle_resync(
 ) -> BenchResult:
     result = BenchResult(name)
     workload = scenario.workload
-    per_scope = workload.subscriptions_per_scope()
+    per_scope = workload.listed_per_scope()
     budget = list_call_budget(per_scope.values())
     paths = len({p.service_id for p in workload.rule_plans})
     seq = scenario.last_seq()
@@ -67,8 +69,9 @@ def measure_idle_resync(
         "webhook list calls",
         lists,
         target=Target("<=", budget),
-        note=f"floor {budget}: a page per 100 subscriptions in each of {len(per_scope)} "
-        "(credential, filter scope) pairs",
+        note=f"floor {budget}: a page per 100 subscriptions a listing of each of the "
+        f"{len(per_scope)} (credential, filter scope) pairs returns (an account-scope listing "
+        "shows the whole account's)",
     )
     result.row("webhook GETs by id", by_id, target=Target("==", 0))
     result.row("path reads", path_reads, target=Target("<=", paths), note=f"{paths} paths")

@@ -161,3 +161,11 @@ def test_shared_credential_workload_has_one_key() -> None:
         for o in workload.integration_objects()
     }
     assert refs == {"bench-key-0000"}
+
+
+def test_an_account_scope_listing_shows_the_whole_accounts_account_scoped_subscriptions() -> None:
+    workload = Workload("w", webhooks=1000, rules=0, integrations=10)
+    listed = workload.listed_per_scope()
+    account = [n for (_, kind, _), n in listed.items() if kind == "account"]
+    assert account == [340] * 10
+    assert sum(-(-n // 100) for n in listed.values()) == 10 * 4 + 80
