@@ -14,6 +14,7 @@ from pagerduty_operator.pagerduty.resources.webhooks import (
     WebhookFilter,
     WebhookSubscription,
 )
+from pagerduty_operator.pagerduty.transport import SENDING
 from pagerduty_operator.reconcile.webhook_listing import (
     CLOCK_MARGIN,
     SubscriptionListings,
@@ -41,9 +42,15 @@ class GatedWebhooks:
         self.lists = 0
         self.gate = asyncio.Event()
         self.gate.set()
+        self.limiter = asyncio.Event()
+        self.limiter.set()
 
     async def list(self, kind: str, scope_id: str | None) -> list[WebhookSubscription]:
         self.lists += 1
+        await self.limiter.wait()  # a rate limiter holding the request back
+        sending = SENDING.get()
+        if sending is not None:  # as the transport does when a request leaves the limiter
+            sending.append(time.monotonic())
         snapshot = list(self.stored.values())  # what PagerDuty had when the call arrived
         await self.gate.wait()
         return snapshot
@@ -224,3 +231,23 @@ async def test_callers_needing_a_newer_listing_than_the_running_one_share_the_ne
     for task in later:
         assert set(await task) == {"P1", "P2"}
     assert store.lists == 2, "the three later callers shared one listing"
+
+
+async def test_a_listing_not_yet_sent_serves_callers_that_arrive_while_it_waits() -> None:
+    """A listing waiting for the rate limiter serves whoever arrives before it is sent.
+
+    It counts as started when it was sent: it shows everything made until then.
+    """
+    store = GatedWebhooks(_sub("P1"))
+    client = _client(store)
+    listings = SubscriptionListings()
+    store.limiter.clear()
+    waiting = await _start_listing(listings, client, time.monotonic())
+    store.stored["P2"] = _sub("P2")  # made by someone else while the listing waits
+    later = await _start_listing(listings, client, time.monotonic())
+    store.limiter.set()
+    assert set(await waiting) == set(await later) == {"P1", "P2"}
+    assert store.lists == 1
+    sent_after = time.monotonic()
+    await listings.get(client, SERVICE, fresh_since=sent_after)
+    assert store.lists == 2, "a listing sent before `fresh_since` is not fresh enough"

@@ -28,6 +28,7 @@ from typing import Any
 
 from pagerduty_operator.pagerduty import PagerDutyClient
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookFilter, WebhookSubscription
+from pagerduty_operator.pagerduty.transport import SENDING
 from pagerduty_operator.reconcile.refresh import Dependent, Refresher
 
 ListingKey = tuple[str, str, str, str]
@@ -99,7 +100,7 @@ class SubscriptionListings:
         self.max_age = max_age
         self.refresher = refresher
         self._listings: dict[ListingKey, _Listing] = {}
-        self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing]]] = {}
+        self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing], list[float]]] = {}
         self._ledger: list[_Write] = []
         self._running: list[float] = []  # start of every fetch not yet complete
         self._unsettled: dict[ListingKey, float] = {}
@@ -136,7 +137,9 @@ class SubscriptionListings:
             in_flight = self._in_flight.get(key)
             if in_flight is None:
                 break
-            if in_flight[0] >= oldest:
+            if in_flight[0] >= oldest or not in_flight[2]:
+                # started after `oldest`, or not sent yet (it waits for the rate limiter): it
+                # will show everything made before now
                 return (await asyncio.shield(in_flight[1])).subscriptions
             # One listing of a scope at a time: callers that need a newer one than the running
             # one wait for it and then share the next (webhooks created one after another, as
@@ -144,8 +147,9 @@ class SubscriptionListings:
             with contextlib.suppress(Exception):
                 await asyncio.shield(in_flight[1])
         now = time.monotonic()
-        task = asyncio.create_task(self._fetch(client, scope, key, now))
-        self._in_flight[key] = (now, task)
+        sent: list[float] = []
+        task = asyncio.create_task(self._fetch(client, scope, key, now, sent))
+        self._in_flight[key] = (now, task, sent)
         if self.refresher is not None:
             self.refresher.fetched(key, now)
         return (await asyncio.shield(task)).subscriptions
@@ -159,11 +163,17 @@ class SubscriptionListings:
         self._unsettled[listing_key(client, scope)] = time.monotonic()
 
     async def _fetch(
-        self, client: PagerDutyClient, scope: WebhookFilter, key: ListingKey, started_at: float
+        self,
+        client: PagerDutyClient,
+        scope: WebhookFilter,
+        key: ListingKey,
+        started_at: float,
+        sent: list[float],
     ) -> _Listing:
         self._running.append(started_at)
         try:
             self.fetches += 1
+            SENDING.set(sent)  # this task's own context: when its first page left the limiter
             try:
                 items = await client.webhooks.list(scope.kind, scope.id)
             except Exception:
@@ -172,7 +182,9 @@ class SubscriptionListings:
                 if current is not None and current.started_at <= started_at:
                     del self._listings[key]
                 raise
-            listing = _Listing(started_at, {s.id: s for s in items if s.filter == scope})
+            # It shows what existed when its first page was sent (a rate-limited one waits).
+            shown_from = sent[0] if sent else started_at
+            listing = _Listing(shown_from, {s.id: s for s in items if s.filter == scope})
             self._replay(key, listing)
             current = self._listings.get(key)
             if current is None or current.started_at <= started_at:
