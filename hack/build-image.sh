@@ -16,7 +16,7 @@ log() { echo "build-image: $*" >&2; }
 if ! command -v buildah >/dev/null; then
     log "installing buildah (apt-get)"
     apt-get update -qq >&2
-    apt-get install -y -qq buildah >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >&2
 fi
 
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -1)

@@ -33,8 +33,9 @@ fi
 
 if [[ ! -s $TARBALL ]]; then
     command -v mmdebstrap >/dev/null || {
-        log "installing mmdebstrap"
-        apt-get install -y -qq mmdebstrap >&2
+        log "installing mmdebstrap (apt-get)"
+        apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
     }
     mkdir -p "$(dirname "$TARBALL")"
     log "building $SUITE + $PACKAGES with mmdebstrap (a few minutes) ..."

@@ -27,6 +27,9 @@ from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 from support.kube import INTEGRATIONS, RULES, WEBHOOKS
 from support.waiting import CONVERGE_SECONDS, wait_for
 
+# A cold `make image` first builds the Debian base (minutes); `make unit` runs none of this.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if p.is_dir())
 USER = "65532:65532"
@@ -169,7 +172,6 @@ def _not_ready(plane: ControlPlane, namespaces: list[str]) -> list[str]:
     return waiting
 
 
-@pytest.mark.timeout(1800)  # a cold `make image` builds the Debian base first (minutes)
 def test_the_operator_in_the_image_brings_the_examples_to_ready(
     built: Built, control_plane: ControlPlane, crds: list[str], tmp_path: Path
 ) -> None:

@@ -1,12 +1,12 @@
-"""The image recipe without a Docker engine: the Dockerfile parsed and its builder stage replayed.
+"""The image recipe without building it: the Dockerfile parsed and its builder stage replayed.
 
-No image is built here (there is no Docker daemon). What can be checked is checked: the
-Dockerfile's instructions (pinned base, non-root numeric user, no remote ADD, the entrypoint is
-the console script's `run`), its agreement with the chart, the Makefile and `.dockerignore`; and
-the builder stage's own RUN steps, replayed in a temporary directory, produce a working
-`pagerduty-operator` without the dev dependencies and without the workspace's test
-infrastructure (the simulator, the dev control plane and their dependencies).
-"""
+tests/image/ builds the image (buildah) and runs the operator from it; this module checks, fast
+and on any machine: the Dockerfile's instructions (a pinned base as the `BASE_IMAGE` default,
+non-root numeric user, no remote ADD, the entrypoint is the console script's `run`, the final
+stage built from the pruned runtime stage), its agreement with the chart, the Makefile and
+`.dockerignore`; and the builder stage's own RUN steps, replayed in a temporary directory, produce
+a working `pagerduty-operator` without the dev dependencies and without the workspace's test
+infrastructure (the simulator, the dev control plane and their dependencies)."""
 
 from __future__ import annotations
 
