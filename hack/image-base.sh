@@ -30,6 +30,14 @@ if buildah inspect --type image "$NAME" >/dev/null 2>&1; then
     echo "$NAME"
     exit 0
 fi
+# One build at a time (two `make image` at once would write the same tarball).
+mkdir -p "$(dirname "$TARBALL")"
+exec 9>"$(dirname "$TARBALL")/.lock"
+flock 9
+if buildah inspect --type image "$NAME" >/dev/null 2>&1; then
+    echo "$NAME"
+    exit 0
+fi
 
 if [[ ! -s $TARBALL ]]; then
     command -v mmdebstrap >/dev/null || {
@@ -37,7 +45,6 @@ if [[ ! -s $TARBALL ]]; then
         apt-get update -qq >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
     }
-    mkdir -p "$(dirname "$TARBALL")"
     log "building $SUITE + $PACKAGES with mmdebstrap (a few minutes) ..."
     mmdebstrap --variant=minbase --mode=root --format=tar --quiet \
         --include="$PACKAGES" \
@@ -53,6 +60,8 @@ if [[ ! -s $TARBALL ]]; then
         --customize-hook='ln -sf python3 "$1"/usr/bin/python' \
         "$SUITE" "$TARBALL.partial" "$MIRROR" >&2
     mv "$TARBALL.partial" "$TARBALL"
+    # Earlier recipes' tarballs (about 150 MB each) are not needed any more.
+    find "$(dirname "$TARBALL")" -name "$SUITE-*.tar" ! -name "$(basename "$TARBALL")" -delete
 fi
 
 log "importing $TARBALL as $NAME"

@@ -6,7 +6,8 @@ non-root numeric user, no remote ADD, the entrypoint is the console script's `ru
 stage built from the pruned runtime stage), its agreement with the chart, the Makefile and
 `.dockerignore`; and the builder stage's own RUN steps, replayed in a temporary directory, produce
 a working `pagerduty-operator` without the dev dependencies and without the workspace's test
-infrastructure (the simulator, the dev control plane and their dependencies)."""
+infrastructure (the simulator, the dev control plane and their dependencies).
+"""
 
 from __future__ import annotations
 
