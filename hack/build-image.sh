@@ -48,4 +48,5 @@ log "building $IMAGE on $BASE_IMAGE"
 buildah build --isolation chroot --network host --layers --quiet "${trust[@]}" \
     --build-arg "BASE_IMAGE=$BASE_IMAGE" \
     --tag "$IMAGE" --file Dockerfile . >&2
+log "built $IMAGE ($(buildah images --format '{{.Size}}' "$IMAGE") uncompressed)"
 echo "$IMAGE"
