@@ -146,6 +146,17 @@ def test_the_image_holds_only_the_operator(built: Built) -> None:
     assert not list(built.root.glob("src")), "the builder's sources are in the image"
     version = _in_image(built, "pagerduty-operator", "version")
     assert version.returncode == 0, version.stderr
+    # docs/install.md installs the CRDs from the image (`... <image> crds`): the repository's.
+    crds = _in_image(built, "pagerduty-operator", "crds")
+    assert crds.returncode == 0, crds.stderr
+    shipped = {d["metadata"]["name"] for d in yaml.safe_load_all(crds.stdout) if d}
+    canonical = {
+        d["metadata"]["name"]
+        for p in (REPO / "crds").glob("*.yaml")
+        for d in yaml.safe_load_all(p.read_text())
+        if d
+    }
+    assert shipped == canonical
     size = _buildah("images", "--format", "{{.Size}}", built.image)
     print(f"\nimage {built.image}: {size}")
 
