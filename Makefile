@@ -12,8 +12,10 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 ARGS ?=
+# `make image`: the Dockerfile built with buildah (hack/build-image.sh); IMAGE names the result.
+IMAGE ?=
 
-.PHONY: venv binaries lint typecheck test unit demo clean bench
+.PHONY: venv binaries lint typecheck test unit demo clean bench image
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -41,6 +43,9 @@ unit: venv
 
 demo: venv binaries
 	PDO_BIN_DIR=$$(bash hack/build-binaries.sh) $(PY) hack/demo.py $(ARGS)
+
+image:
+	@IMAGE=$(IMAGE) bash hack/build-image.sh
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

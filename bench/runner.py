@@ -33,7 +33,16 @@ from bench.sim_throughput import run_simulator_throughput
 from bench.stack import REPO, Cluster, Scenario
 from bench.workload import Workload
 
-NAMES = ("convergence", "ratelimited", "idle", "latency", "memory", "simulator", "ceiling")
+NAMES = (
+    "convergence",
+    "ratelimited",
+    "idle",
+    "idle-large",
+    "latency",
+    "memory",
+    "simulator",
+    "ceiling",
+)
 SCALE = ("convergence", "idle", "latency", "memory")
 
 
@@ -47,6 +56,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--webhooks", type=int, default=1000, help="scale workload webhooks")
     parser.add_argument("--rules", type=int, default=100, help="scale workload rules")
     parser.add_argument("--integrations", type=int, default=10)
+    parser.add_argument(
+        "--large-webhooks", type=int, default=2000, help="webhooks of the second idle size"
+    )
+    parser.add_argument(
+        "--large-rules", type=int, default=400, help="rules of the second idle size (same paths)"
+    )
     parser.add_argument("--rl-webhooks", type=int, default=300, help="rate-limited webhooks")
     parser.add_argument("--rl-rules", type=int, default=30, help="rate-limited rules")
     parser.add_argument(
@@ -119,6 +134,23 @@ def run_scale(cluster: Cluster, args: argparse.Namespace) -> list[BenchResult]:
     return results
 
 
+def run_idle_large(cluster: Cluster, args: argparse.Namespace) -> list[BenchResult]:
+    """Benchmark 3 again at a second size: the idle cost must not grow with objects."""
+    workload = Workload(
+        "bench-large", args.large_webhooks, args.large_rules, integrations=args.integrations
+    )
+    scenario = Scenario(cluster, workload, resync_seconds=args.resync)
+    try:
+        scenario.start()
+        setup_integrations(scenario)
+        converge(scenario, args.timeout * 2)
+        return [measure_idle_resync(scenario, args.resync, "3b idle resync, second size")]
+    except BenchError as error:
+        return [failed("3b idle resync, second size", error)]
+    finally:
+        scenario.stop()
+
+
 def environment(args: argparse.Namespace, started: float) -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
@@ -170,11 +202,13 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     work_dir = Path(tempfile.mkdtemp(prefix="pdo-bench-"))
     results: list[BenchResult] = []
-    needs_cluster = bool(set(args.selected) & {*SCALE, "ratelimited", "ceiling"})
+    needs_cluster = bool(set(args.selected) & {*SCALE, "idle-large", "ratelimited", "ceiling"})
     cluster = Cluster(work_dir) if needs_cluster else None
     steps: list[tuple[str, Callable[[], list[BenchResult]]]] = []
     if cluster is not None and set(args.selected) & set(SCALE):
         steps.append(("scale", lambda: run_scale(cluster, args)))
+    if cluster is not None and "idle-large" in args.selected:
+        steps.append(("idle, second size", lambda: run_idle_large(cluster, args)))
     if cluster is not None and "ratelimited" in args.selected:
         steps.append(
             (

@@ -130,6 +130,17 @@ class Workload:
             (self.credential(p.integration), p.scope, p.scope_id or "") for p in self.webhook_plans
         )
 
+    def listed_per_scope(self) -> Counter[tuple[int, str, str]]:
+        """Subscriptions one listing of each (credential, filter scope) returns.
+
+        Every key is a key of the one account, and an account-scope listing shows every
+        account-scoped subscription of the account, whichever key made it (as in PagerDuty):
+        each credential lists them all. Service and team scopes belong to one integration.
+        """
+        per_scope = self.subscriptions_per_scope()
+        account = sum(n for (_, kind, _), n in per_scope.items() if kind == "account")
+        return Counter({key: account if key[1] == "account" else n for key, n in per_scope.items()})
+
     def minimal_calls(self) -> dict[str, int]:
         """The fewest PagerDuty calls any operator needs to converge this workload from nothing.
 
@@ -138,7 +149,7 @@ class Workload:
         evaluates its orchestration. Integration checks happen before the clock starts.
         """
         paths = len({p.service_id for p in self.rule_plans})
-        lists = sum(max(1, -(-n // 100)) for n in self.subscriptions_per_scope().values())
+        lists = sum(max(1, -(-n // 100)) for n in self.listed_per_scope().values())
         return {"creates": self.webhooks, "lists": lists, "rule paths": 3 * paths}
 
     # -- Kubernetes objects --------------------------------------------------------------

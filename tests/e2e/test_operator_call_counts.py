@@ -3,7 +3,8 @@
 The numbers are printed to the terminal. The assertions are the design's promises, in counts:
 a create is one POST plus listings shared per scope; an idle resync writes nothing, never GETs
 a subscription by id, and lists at most once per webhook resync (one listing per integration
-and scope serves every webhook that shares it).
+and scope serves every webhook that shares it); the integration's resync calls nothing while its
+credential is in use (the full capability probe ran when the credential was new).
 """
 
 from __future__ import annotations
@@ -123,3 +124,5 @@ def test_calls_per_webhook_for_create_and_idle_resync(
     assert not writes, f"an idle resync wrote to PagerDuty: {writes}"
     assert idle_calls[GET_ONE] == 0, "per-object GETs during an idle resync"
     assert 0 < idle_calls[LIST] <= resyncs
+    assert after[INTEGRATION] > before[INTEGRATION], "the integration was not resynced"
+    assert not integration_calls, f"the idle integration called PagerDuty: {integration_calls}"

@@ -172,3 +172,11 @@ def test_lone_rule_changes_take_turns_over_the_paths() -> None:
     assert all(a.service_id != b.service_id for a, b in itertools.pairwise(picked))
     assert {p.service_id for p in picked} == {p.service_id for p in workload.rule_plans}
     assert len(_taking_turns(workload.rule_plans, 3)) == 3
+
+
+def test_an_account_scope_listing_shows_the_whole_accounts_account_scoped_subscriptions() -> None:
+    workload = Workload("w", webhooks=1000, rules=0, integrations=10)
+    listed = workload.listed_per_scope()
+    account = [n for (_, kind, _), n in listed.items() if kind == "account"]
+    assert account == [340] * 10
+    assert sum(-(-n // 100) for n in listed.values()) == 10 * 4 + 80

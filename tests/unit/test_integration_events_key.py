@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.pagerduty.resources.services import EVENTS_API_V2
 from pagerduty_operator.reconcile import integration as reconcile_module
 from pagerduty_operator.reconcile.integration import reconcile_integration
@@ -62,6 +63,7 @@ def _context() -> Any:
         return None
 
     return SimpleNamespace(
+        config=OperatorConfig(),
         clients=SimpleNamespace(connect=connect),
         kube=SimpleNamespace(read_secret=read_secret),
         post_event=lambda *args: None,
@@ -72,7 +74,7 @@ def _context() -> Any:
 async def test_no_integration_key_makes_the_integration_not_ready(
     monkeypatch: pytest.MonkeyPatch, previously_ready: bool
 ) -> None:
-    async def credentials_fine(run: Any, spec: Any, client: Any) -> None:
+    async def credentials_fine(run: Any, *args: Any) -> None:
         run.conditions.true("CredentialsValid", "Valid", "fine")
 
     monkeypatch.setattr(reconcile_module, "_check_credentials", credentials_fine)

@@ -14,6 +14,7 @@ from pagerduty_operator.pagerduty.resources.webhooks import (
     WebhookFilter,
     WebhookSubscription,
 )
+from pagerduty_operator.pagerduty.transport import SENDING
 from pagerduty_operator.reconcile.webhook_listing import (
     CLOCK_MARGIN,
     SubscriptionListings,
@@ -41,9 +42,15 @@ class GatedWebhooks:
         self.lists = 0
         self.gate = asyncio.Event()
         self.gate.set()
+        self.limiter = asyncio.Event()
+        self.limiter.set()
 
     async def list(self, kind: str, scope_id: str | None) -> list[WebhookSubscription]:
         self.lists += 1
+        await self.limiter.wait()  # a rate limiter holding the request back
+        sending = SENDING.get()
+        if sending is not None:  # as the transport does when a request leaves the limiter
+            sending.append(time.monotonic())
         snapshot = list(self.stored.values())  # what PagerDuty had when the call arrived
         await self.gate.wait()
         return snapshot
@@ -171,3 +178,76 @@ def test_a_reconciled_object_or_a_recent_one_needs_a_listing_from_its_reconcile_
     assert requested_since(_body(long_ago, {"conditions": []}), started) == started
     assert requested_since(_body(datetime.now(UTC)), started) == started
     assert requested_since({"metadata": {}}, started) == started
+
+
+class RecordedKicks:
+    def __init__(self) -> None:
+        self.kicked: list[tuple[str, str, str]] = []
+
+    async def __call__(self, plural: str, namespace: str, name: str) -> None:
+        self.kicked.append((plural, namespace, name))
+
+
+async def test_a_listing_that_shows_a_subscription_changed_or_gone_kicks_its_webhook() -> None:
+    from pagerduty_operator.reconcile.refresh import Refresher
+
+    store = GatedWebhooks(_sub("P1"), _sub("P2"))
+    client = _client(store)
+    kicks = RecordedKicks()
+    refresher = Refresher(1000.0, kicks)  # no timed refresh during the test
+    listings = SubscriptionListings(max_age=1000.0, refresher=refresher)
+    first, second = ("pagerdutywebhooks", "ns", "first"), ("pagerdutywebhooks", "ns", "second")
+    await listings.get(client, SERVICE, watcher=first, item="P1")
+    await listings.get(client, SERVICE, watcher=second, item="P2")
+    assert store.lists == 1, "both read one listing"
+
+    updated = _sub("P2", "changed by this process")
+    store.stored["P2"] = updated
+    listings.upsert(client, updated)
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [], "the operator's own write is no drift"
+
+    del store.stored["P1"]  # deleted in PagerDuty
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [first]
+
+    store.stored["P2"] = _sub("P2", "edited by hand")
+    await listings.get(client, SERVICE, fresh_since=time.monotonic())
+    assert kicks.kicked == [first, second]
+    await refresher.close()
+
+
+async def test_callers_needing_a_newer_listing_than_the_running_one_share_the_next() -> None:
+    store = GatedWebhooks(_sub("P1"))
+    client = _client(store)
+    listings = SubscriptionListings()
+    store.gate.clear()
+    running = await _start_listing(listings, client, time.monotonic())
+    later = [await _start_listing(listings, client, time.monotonic()) for _ in range(3)]
+    assert store.lists == 1, "no second listing of the scope while one runs"
+    store.stored["P2"] = _sub("P2")  # made by someone else after the first listing started
+    store.gate.set()
+    assert set(await running) == {"P1"}
+    for task in later:
+        assert set(await task) == {"P1", "P2"}
+    assert store.lists == 2, "the three later callers shared one listing"
+
+
+async def test_a_listing_not_yet_sent_serves_callers_that_arrive_while_it_waits() -> None:
+    """A listing waiting for the rate limiter serves whoever arrives before it is sent.
+
+    It counts as started when it was sent: it shows everything made until then.
+    """
+    store = GatedWebhooks(_sub("P1"))
+    client = _client(store)
+    listings = SubscriptionListings()
+    store.limiter.clear()
+    waiting = await _start_listing(listings, client, time.monotonic())
+    store.stored["P2"] = _sub("P2")  # made by someone else while the listing waits
+    later = await _start_listing(listings, client, time.monotonic())
+    store.limiter.set()
+    assert set(await waiting) == set(await later) == {"P1", "P2"}
+    assert store.lists == 1
+    sent_after = time.monotonic()
+    await listings.get(client, SERVICE, fresh_since=sent_after)
+    assert store.lists == 2, "a listing sent before `fresh_since` is not fresh enough"

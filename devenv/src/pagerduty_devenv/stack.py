@@ -105,11 +105,17 @@ class OperatorProcess:
         resync_seconds: float = 300.0,
         extra_args: list[str] | None = None,
         name: str = "operator",
+        command: list[str] | None = None,
     ) -> None:
+        """An operator process; `command` replaces this environment's `pagerduty-operator`.
+
+        For the same program in a built image: `buildah run ... -- pagerduty-operator`. The
+        command gets `KUBECONFIG` in its environment, which a container runner must pass on.
+        """
         self.health_port = free_port()
         self.metrics_port = free_port()
         argv = [
-            *console_script(),
+            *(command or console_script()),
             "run",
             "--log-format",
             "json",

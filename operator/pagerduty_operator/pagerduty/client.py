@@ -15,7 +15,8 @@ close.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -24,8 +25,9 @@ import httpx
 from .auth import Credential
 from .clock import SYSTEM_CLOCK, Clock
 from .endpoints import Endpoints
+from .errors import PagerDutyError
 from .metrics import ClientMetrics
-from .probe import CAPABILITIES, CapabilityReport, probe_capabilities
+from .probe import CAPABILITIES, PROBING, CachedProbe, CapabilityReport, probe_capabilities
 from .ratelimit import LimiterRegistry, RateLimiter, default_registry
 from .resources.abilities import Abilities
 from .resources.orchestrations import EventOrchestrations
@@ -85,6 +87,12 @@ class PagerDutyClient:
         self.priorities = Priorities(self, clock=clock)
         self.abilities = Abilities(self)
         self.users = Users(self)
+        self.succeeded_at = float("-inf")
+        """When a call last succeeded (monotonic): the credential worked then."""
+        self.refused_at = float("-inf")
+        """When a call other than the probe was last refused (401 or 403)."""
+        self.on_refused: Callable[[], None] | None = None
+        self.probe_cache = CachedProbe()
 
     @property
     def credential(self) -> Credential:
@@ -127,18 +135,27 @@ class PagerDutyClient:
         idempotent: bool | None = None,
     ) -> httpx.Response:
         """One REST call (`path` is a template such as `/services/{id}`); the 2xx response."""
-        return await self.transport.call(
-            method,
-            self.endpoints.rest_url,
-            path,
-            path_params=path_params,
-            params=params,
-            json_body=json,
-            credential=self._credential,
-            token_url=self.endpoints.oauth_token_url,
-            limiter=self.limiter,
-            idempotent=idempotent,
-        )
+        try:
+            response = await self.transport.call(
+                method,
+                self.endpoints.rest_url,
+                path,
+                path_params=path_params,
+                params=params,
+                json_body=json,
+                credential=self._credential,
+                token_url=self.endpoints.oauth_token_url,
+                limiter=self.limiter,
+                idempotent=idempotent,
+            )
+        except PagerDutyError as error:
+            if error.status in (401, 403) and not PROBING.get():
+                self.refused_at = time.monotonic()
+                if self.on_refused is not None:
+                    self.on_refused()
+            raise
+        self.succeeded_at = time.monotonic()
+        return response
 
     async def get_json(
         self,
@@ -177,3 +194,10 @@ class PagerDutyClient:
     async def probe(self, capabilities: Sequence[str] = CAPABILITIES) -> CapabilityReport:
         """Which needed scopes this credential has (see :mod:`.probe`); changes nothing."""
         return await probe_capabilities(self, capabilities)
+
+    async def checked_probe(self, recent: float) -> CapabilityReport:
+        """The capability report, probed in full only when needed (see `CachedProbe`).
+
+        `recent`: seconds within which a successful call proves the credential still works.
+        """
+        return await self.probe_cache.check(self, self, time.monotonic(), recent)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -176,3 +177,73 @@ async def probe_capabilities(
         method="requests",
         details={c: r[1] for c, r in zip(capabilities, results, strict=True)},
     )
+
+
+FULL_PROBE_SECONDS = 3600.0
+"""A full probe at most this often while nothing was refused; a cheap check in between."""
+
+PROBING: ContextVar[bool] = ContextVar("pagerduty_operator_probing", default=False)
+"""Set while the probe runs: its refused calls (403 is an answer there) are no news."""
+
+
+class ProbeState(Protocol):
+    """What `CachedProbe` reads from a client besides `ProbeApi`."""
+
+    @property
+    def succeeded_at(self) -> float: ...
+
+    @property
+    def refused_at(self) -> float: ...
+
+
+@dataclass
+class CachedProbe:
+    """A credential's last full probe, re-used while it granted everything and nothing changed.
+
+    A full probe is made when there is none yet (a client is made per credential, so a changed
+    credential gets one at once), when it is `full_every` seconds old, when it did not grant
+    every scope (so a scope granted later shows up at the next check), or when a call other than
+    the probe was refused (401/403) since. Otherwise the credential only has to prove it still
+    works: no call at all if one of its calls succeeded within `recent` seconds, else one read.
+    A scope revoked meanwhile shows up through the refused call itself (in that resource's
+    status) and the full probe that refusal brings forward. Token-scope reports (OAuth) cost no
+    REST call and are always made afresh.
+    """
+
+    full_every: float = FULL_PROBE_SECONDS
+    report: CapabilityReport | None = None
+    probed_at: float = float("-inf")
+    full_probes: int = 0
+    cheap_checks: int = 0
+
+    def stale(self, state: ProbeState, now: float) -> bool:
+        report = self.report
+        if report is None or report.method == "token_scopes" or not report.all_granted:
+            return True
+        return now - self.probed_at >= self.full_every or state.refused_at >= self.probed_at
+
+    async def check(
+        self, api: ProbeApi, state: ProbeState, now: float, recent: float
+    ) -> CapabilityReport:
+        report = self.report
+        if report is not None and not self.stale(state, now):
+            if state.succeeded_at >= now - recent:
+                return report
+            readable = [c for c in report.with_status(ScopeStatus.GRANTED) if c.endswith("_read")]
+            if readable:
+                self.cheap_checks += 1
+                token = PROBING.set(True)
+                try:
+                    status, _ = await _check(api, readable[0])
+                finally:
+                    PROBING.reset(token)
+                if status is ScopeStatus.GRANTED:
+                    return report
+        self.full_probes += 1
+        token = PROBING.set(True)
+        try:
+            self.report = await probe_capabilities(api)
+        finally:
+            PROBING.reset(token)
+        self.probed_at = now
+        return self.report

@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -72,6 +73,10 @@ _FAILURE_LABELS: tuple[tuple[type[BaseException], str], ...] = (
     (httpx.WriteError, "write_error"),
     (TimeoutError, "deadline_exceeded"),
 )
+
+SENDING: ContextVar[list[float] | None] = ContextVar("pagerduty_operator_sending", default=None)
+"""When set (to a list), every attempt appends the monotonic time it leaves the rate limiter:
+a caller can tell when a request was actually sent, not only when it was asked for."""
 
 
 def failure_label(exc: BaseException) -> str:
@@ -242,6 +247,9 @@ class Transport:
                 headers["Authorization"] = authorization
             if limiter is not None:
                 await limiter.acquire()
+            sending = SENDING.get()
+            if sending is not None:
+                sending.append(time.monotonic())
             started = time.perf_counter()
             try:
                 response = await self._send(request, headers)

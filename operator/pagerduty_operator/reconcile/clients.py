@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,12 @@ from pagerduty_operator.pagerduty import (
 )
 
 TOKEN_KEYS = ("access_token", "refresh_token", "expires_at")
+REFUSED_KICK_SECONDS = 30.0
+"""A refused call kicks its integration (to probe again) at most this often."""
 CACHE_SECONDS = 30.0
 RETIRE_SECONDS = 120.0
+
+Kick = Callable[[str, str, str], Awaitable[None]]
 
 
 class IntegrationUnavailable(Problem):
@@ -85,6 +90,8 @@ class ClientRegistry:
         self._connections: dict[tuple[str, str], Connection] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._retiring: set[asyncio.Task[None]] = set()
+        self.kick: Kick | None = None
+        self._kicks: set[asyncio.Future[None]] = set()
 
     def invalidate(self, namespace: str, name: str) -> None:
         """Forget the cached resolution so the next use re-reads the Secrets."""
@@ -162,6 +169,8 @@ class ClientRegistry:
             client = PagerDutyClient(
                 credential_factory(), endpoints=endpoints_for(spec.region, self._overrides)
             )
+        if client is not None:
+            client.on_refused = self._on_refused(namespace, name, client)
         connection = Connection(
             namespace=namespace,
             name=name,
@@ -176,6 +185,29 @@ class ClientRegistry:
         if current is not None and current.client is not None:
             self._retire(current.client)
         return connection
+
+    def _on_refused(self, namespace: str, name: str, client: PagerDutyClient) -> Callable[[], None]:
+        """A call of a dependent was refused (401/403): the integration probes again now.
+
+        Not when its report did not grant every scope (the refusal may be no news, and such a
+        report is probed in full at every resync anyway), and at most every
+        `REFUSED_KICK_SECONDS`.
+        """
+        last = [float("-inf")]
+
+        def refused() -> None:
+            report = client.probe_cache.report
+            now = time.monotonic()
+            if self.kick is None or now - last[0] < REFUSED_KICK_SECONDS:
+                return
+            if report is not None and not report.all_granted:
+                return
+            last[0] = now
+            task = asyncio.ensure_future(self.kick("pagerdutyintegrations", namespace, name))
+            self._kicks.add(task)
+            task.add_done_callback(self._kicks.discard)
+
+        return refused
 
     def _retire(self, client: PagerDutyClient) -> None:
         """Close a replaced client later: reconciles in flight may still be using it."""

@@ -11,7 +11,9 @@ from typing import Any, Literal, Protocol
 from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.reconcile.clients import ClientRegistry
+from pagerduty_operator.reconcile.refresh import Refresher
 from pagerduty_operator.reconcile.rule_coordinator import PathCoordinator
+from pagerduty_operator.reconcile.rule_snapshots import RuleSnapshots
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 
 EventType = Literal["Normal", "Warning"]
@@ -47,6 +49,8 @@ class ReconcileContext:
     listings: SubscriptionListings = field(default_factory=SubscriptionListings)
     paths: PathCoordinator = field(default_factory=PathCoordinator)
     kick: Kick = field(default_factory=_no_kick_factory)
+    refresher: Refresher = field(default_factory=lambda: Refresher(0.0))
+    rules: RuleSnapshots = field(default_factory=lambda: RuleSnapshots(Refresher(0.0)))
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _status_written: set[str] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from pagerduty_operator.models.incident_rule import IncidentRuleSpec
 from pagerduty_operator.models.reasons import IncidentRuleReason, Problem, SharedReason
+from pagerduty_operator.models.resources import INCIDENT_RULE
 from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
 from pagerduty_operator.pagerduty.resources.orchestrations import PathKind
 from pagerduty_operator.reconcile.clients import IntegrationUnavailable
@@ -23,7 +24,8 @@ from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.rule_coordinator import Applied, PathRef
 from pagerduty_operator.reconcile.rule_desired import DesiredRule
 from pagerduty_operator.reconcile.rule_messages import explain
-from pagerduty_operator.reconcile.rule_path_edit import Inspect, Release, Remove, Upsert
+from pagerduty_operator.reconcile.rule_path_edit import Change, Inspect, Release, Remove, Upsert
+from pagerduty_operator.reconcile.rule_snapshots import without_write
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 
 CONDITION_ORDER = ("Ready", "Synced", "OrchestrationActive", "Warnings")
@@ -148,7 +150,7 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
     new_id = None if left else known_id  # a known id belongs to the old path
     change = Inspect(desired, new_id) if observe else Upsert(desired, new_id)
     try:
-        applied = await run.ctx.paths.submit(client, ref, change)
+        applied = await _apply(run, client, ref, change, in_place=left is None)
     except PagerDutyError as error:
         raise explain(error, spec, ref, spec.integration_ref.name) from None
     result = applied.result
@@ -173,6 +175,23 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
         except PagerDutyError as error:
             raise explain(error, spec, ref, spec.integration_ref.name) from None
     return run.finish()
+
+
+async def _apply(
+    run: _Run, client: PagerDutyClient, ref: PathRef, change: Change, *, in_place: bool
+) -> Applied:
+    """The change's outcome: from the path's fresh snapshot if it needs no write, else applied.
+
+    Watching the path makes a later read that shows this rule changed kick this resource.
+    """
+    rules = run.ctx.rules
+    rules.watch_path(client, ref, (INCIDENT_RULE.plural, *run.owner))
+    snapshot = rules.fresh_path(client, ref) if in_place else None
+    if snapshot is not None:
+        applied = without_write(snapshot, ref, change)
+        if applied is not None:
+            return applied
+    return await run.ctx.paths.submit(client, ref, change)
 
 
 def _report_observed(run: _Run, applied: Applied) -> None:
@@ -226,9 +245,11 @@ def _report_applied(run: _Run, applied: Applied) -> None:
 async def _orchestration_active(
     run: _Run, spec: IncidentRuleSpec, client: PagerDutyClient, service_id: str, observe: bool
 ) -> None:
-    active = await client.orchestrations.get_service_active(service_id)
+    rules = run.ctx.rules
+    active = await rules.service_active(client, service_id, (INCIDENT_RULE.plural, *run.owner))
     if not active and spec.activate_service_orchestration and not observe:
         active = await client.orchestrations.set_service_active(service_id, True)
+        rules.active_written(client, service_id, active)
         run.event("Normal", "Activated", f"service {service_id} now evaluates its orchestration")
     if active:
         run.conditions.true(

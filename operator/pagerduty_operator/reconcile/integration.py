@@ -115,7 +115,7 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
         return run.finish()
     client = connection.client
     try:
-        await _check_credentials(run, spec, client)
+        await _check_credentials(run, spec, client, 2 * ctx.config.resync_seconds)
         if spec.service_id:
             service = await client.services.get(spec.service_id, include_integrations=False)
             run.status["service"] = {"id": service.id, "name": service.name}
@@ -144,8 +144,11 @@ def _failed(run: _Run, error: Exception) -> IntegrationOutcome:
     return run.finish(failure.retry_after)
 
 
-async def _check_credentials(run: _Run, spec: IntegrationSpec, client: PagerDutyClient) -> None:
-    report = await client.probe()
+async def _check_credentials(
+    run: _Run, spec: IntegrationSpec, client: PagerDutyClient, recent: float
+) -> None:
+    # In full when the credential is new, hourly, or after a refused call; cheaply otherwise.
+    report = await client.checked_probe(recent)
     run.conditions.true("CredentialsValid", "Valid", "PagerDuty accepted the credentials")
     run.status["scopes"] = {name: str(value) for name, value in report.scopes.items()}
     missing = report.with_status(ScopeStatus.MISSING)

@@ -19,8 +19,9 @@ one bad rule fails alone.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pagerduty_operator.pagerduty import SYSTEM_CLOCK, Clock, InvalidInputError, PagerDutyClient
 from pagerduty_operator.pagerduty.resources.orchestrations import (
@@ -69,6 +70,18 @@ class Applied:
     warnings: list[OrchestrationWarning] | None = None
 
 
+class PathObserver(Protocol):
+    """Told of every read and write of a path (the resyncs' shared snapshots)."""
+
+    async def path_read(
+        self, client: PagerDutyClient, ref: PathRef, path: OrchestrationPath, started_at: float
+    ) -> None: ...
+
+    def path_written(
+        self, client: PagerDutyClient, ref: PathRef, path: OrchestrationPath, started_at: float
+    ) -> None: ...
+
+
 @dataclass
 class _Pending:
     change: Change
@@ -90,8 +103,10 @@ class _PathWorker:
         stats: PathStats,
         lock: asyncio.Lock,
         clock: Clock,
+        observer: PathObserver | None = None,
     ) -> None:
         self.client = client
+        self.observer = observer
         self.ref = ref
         self.stats = stats
         self.lock = lock  # shared by every worker of this path (one per credential)
@@ -163,7 +178,10 @@ class _PathWorker:
     async def _apply(self, changes: list[Change]) -> dict[Owner, Applied | Exception]:
         async with self.lock:  # another credential's read-modify-write of the path waits
             self.stats.gets += 1
+            started = time.monotonic()
             path = await self.client.orchestrations.get_path(self.ref.kind, self.ref.id)
+            if self.observer is not None:
+                await self.observer.path_read(self.client, self.ref, path, started)
             outcomes: dict[Owner, Applied | Exception] = {}
             sets = [dict(s) for s in path.get("sets", [])]
             await self._write(path, sets, changes, outcomes)
@@ -197,6 +215,7 @@ class _PathWorker:
         if "catch_all" in path:
             updated["catch_all"] = path["catch_all"]
         self.stats.puts += 1
+        started = time.monotonic()
         try:
             response = await orchestrations.put_path(self.ref.kind, self.ref.id, updated)
         except InvalidInputError as error:
@@ -207,6 +226,9 @@ class _PathWorker:
             sets = await self._write(path, sets, changes[:half], outcomes)
             return await self._write(path, sets, changes[half:], outcomes)
         stored = [dict(s) for s in response.path.get("sets", new_sets)]
+        if self.observer is not None:
+            written = response.path if "sets" in response.path else updated
+            self.observer.path_written(self.client, self.ref, written, started)
         placed = locate_results(stored, list(results))
         for owner, result in results.items():
             where = placed[owner]
@@ -232,7 +254,8 @@ class PathCoordinator:
     their workers take turns on one lock per path, so neither PUT drops the other's rules.
     """
 
-    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK, observer: PathObserver | None = None) -> None:
+        self.observer = observer
         self._workers: dict[tuple[str, str, str, str], _PathWorker] = {}
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self.clock = clock
@@ -243,6 +266,8 @@ class PathCoordinator:
         worker = self._workers.get(key)
         if worker is None:
             lock = self._locks.setdefault((key[0], ref.kind, ref.id), asyncio.Lock())
-            worker = self._workers[key] = _PathWorker(client, ref, self.stats, lock, self.clock)
+            worker = self._workers[key] = _PathWorker(
+                client, ref, self.stats, lock, self.clock, self.observer
+            )
         worker.client = client  # a rotated credential of the same identity
         return await asyncio.shield(worker.submit(change))

@@ -198,7 +198,9 @@ async def _find_actual(
     if held is not None and not known_id:
         known_id = held.annotations.get(SUBSCRIPTION_ANNOTATION)
     if known_id:
-        listing = await ctx.listings.get(client, desired.scope)
+        listing = await ctx.listings.get(
+            client, desired.scope, watcher=(WEBHOOK.plural, run.namespace, run.name), item=known_id
+        )
         found = listing.get(known_id)
         try:
             if found is None:
@@ -222,7 +224,9 @@ async def _find_actual(
         requested_since(run.body, run.started),
         ctx.listings.unsettled_since(client, desired.scope),
     )
-    listing = await ctx.listings.get(client, desired.scope, fresh_since=since)
+    listing = await ctx.listings.get(
+        client, desired.scope, fresh_since=since, watcher=(WEBHOOK.plural, run.namespace, run.name)
+    )
     ours = [s for s in listing.values() if marker_of(s) == (run.namespace, run.name)]
     if ours:
         return await _without_duplicates(run, spec, client, ours, held)

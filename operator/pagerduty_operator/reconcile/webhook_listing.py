@@ -10,11 +10,17 @@ about to create therefore needs no listing newer than itself to see what this pr
 it asks for one started after the moment the webhook was requested (`fresh_since`) and after the
 scope's last create whose outcome is unknown (`unsettled_since`), and reconciles that started at
 different times share one listing.
+
+With a `Refresher`, every listing a webhook reads is fetched again one resync interval after the
+last one started, and the webhooks whose subscription changed or vanished in between are kicked
+(see :mod:`.refresh`): drift is corrected within one interval at one listing per scope per
+interval.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +28,8 @@ from typing import Any
 
 from pagerduty_operator.pagerduty import PagerDutyClient
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookFilter, WebhookSubscription
+from pagerduty_operator.pagerduty.transport import SENDING
+from pagerduty_operator.reconcile.refresh import Dependent, Refresher
 
 ListingKey = tuple[str, str, str, str]
 Credential = tuple[str, str]
@@ -69,13 +77,30 @@ def requested_since(body: dict[str, Any], started: float) -> float:
     return min(started, time.monotonic() - (time.time() - created - CLOCK_MARGIN))
 
 
+def differing(
+    before: dict[str, WebhookSubscription], after: dict[str, WebhookSubscription]
+) -> set[str]:
+    """Ids of the subscriptions added, removed or changed from `before` to `after`.
+
+    The signing secret is left out: only a create's answer shows it, never a listing.
+    """
+    return {i for i in before.keys() | after.keys() if _seen(before.get(i)) != _seen(after.get(i))}
+
+
+def _seen(subscription: WebhookSubscription | None) -> dict[str, Any] | None:
+    if subscription is None:
+        return None
+    return subscription.model_dump(exclude={"delivery_method": {"secret"}})
+
+
 class SubscriptionListings:
     """Cached, single-flight listings of subscriptions by (credential, filter scope)."""
 
-    def __init__(self, max_age: float = 300.0) -> None:
+    def __init__(self, max_age: float = 300.0, refresher: Refresher | None = None) -> None:
         self.max_age = max_age
+        self.refresher = refresher
         self._listings: dict[ListingKey, _Listing] = {}
-        self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing]]] = {}
+        self._in_flight: dict[ListingKey, tuple[float, asyncio.Task[_Listing], list[float]]] = {}
         self._ledger: list[_Write] = []
         self._running: list[float] = []  # start of every fetch not yet complete
         self._unsettled: dict[ListingKey, float] = {}
@@ -87,22 +112,46 @@ class SubscriptionListings:
         scope: WebhookFilter,
         *,
         fresh_since: float | None = None,
+        watcher: Dependent | None = None,
+        item: str | None = None,
     ) -> dict[str, WebhookSubscription]:
         """Subscriptions of `scope` by id.
 
         From a listing started after `fresh_since` if given, else one at most `max_age` old.
+        `watcher` (a webhook, reading its subscription `item`) is kicked when a later listing
+        shows that subscription changed or gone.
         """
         key = listing_key(client, scope)
         now = time.monotonic()
+        if watcher is not None and self.refresher is not None:
+
+            async def refresh() -> None:
+                await self.get(client, scope, fresh_since=time.monotonic())
+
+            self.refresher.watch(key, watcher, refresh, item)
         oldest = fresh_since if fresh_since is not None else now - self.max_age
-        listing = self._listings.get(key)
-        if listing is not None and listing.started_at >= oldest:
-            return listing.subscriptions
-        in_flight = self._in_flight.get(key)
-        if in_flight is not None and in_flight[0] >= oldest:
-            return (await asyncio.shield(in_flight[1])).subscriptions
-        task = asyncio.create_task(self._fetch(client, scope, key, now))
-        self._in_flight[key] = (now, task)
+        while True:
+            listing = self._listings.get(key)
+            if listing is not None and listing.started_at >= oldest:
+                return listing.subscriptions
+            in_flight = self._in_flight.get(key)
+            if in_flight is None:
+                break
+            if in_flight[0] >= oldest or not in_flight[2]:
+                # started after `oldest`, or not sent yet (it waits for the rate limiter): it
+                # will show everything made before now
+                return (await asyncio.shield(in_flight[1])).subscriptions
+            # One listing of a scope at a time: callers that need a newer one than the running
+            # one wait for it and then share the next (webhooks created one after another, as
+            # in a mass creation, cost a listing per listing time, not one each).
+            with contextlib.suppress(Exception):
+                await asyncio.shield(in_flight[1])
+        now = time.monotonic()
+        sent: list[float] = []
+        task = asyncio.create_task(self._fetch(client, scope, key, now, sent))
+        self._in_flight[key] = (now, task, sent)
+        if self.refresher is not None:
+            self.refresher.fetched(key, now)
         return (await asyncio.shield(task)).subscriptions
 
     def unsettled_since(self, client: PagerDutyClient, scope: WebhookFilter) -> float:
@@ -114,17 +163,36 @@ class SubscriptionListings:
         self._unsettled[listing_key(client, scope)] = time.monotonic()
 
     async def _fetch(
-        self, client: PagerDutyClient, scope: WebhookFilter, key: ListingKey, started_at: float
+        self,
+        client: PagerDutyClient,
+        scope: WebhookFilter,
+        key: ListingKey,
+        started_at: float,
+        sent: list[float],
     ) -> _Listing:
         self._running.append(started_at)
         try:
             self.fetches += 1
-            items = await client.webhooks.list(scope.kind, scope.id)
-            listing = _Listing(started_at, {s.id: s for s in items if s.filter == scope})
+            SENDING.set(sent)  # this task's own context: when its first page left the limiter
+            try:
+                items = await client.webhooks.list(scope.kind, scope.id)
+            except Exception:
+                # Whoever reads this scope next lists it again and meets the failure itself.
+                current = self._listings.get(key)
+                if current is not None and current.started_at <= started_at:
+                    del self._listings[key]
+                raise
+            # It shows what existed when its first page was sent (a rate-limited one waits).
+            shown_from = sent[0] if sent else started_at
+            listing = _Listing(shown_from, {s.id: s for s in items if s.filter == scope})
             self._replay(key, listing)
             current = self._listings.get(key)
             if current is None or current.started_at <= started_at:
                 self._listings[key] = listing
+                if current is not None and self.refresher is not None:
+                    changed = differing(current.subscriptions, listing.subscriptions)
+                    if changed:
+                        await self.refresher.changed(key, changed)
             return listing
         finally:
             if self._in_flight.get(key, (None, None))[0] == started_at:

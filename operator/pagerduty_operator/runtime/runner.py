@@ -16,6 +16,9 @@ from pagerduty_operator.kube import Kube
 from pagerduty_operator.pagerduty import install_redaction
 from pagerduty_operator.reconcile.clients import ClientRegistry
 from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.refresh import MAX_AGE_INTERVALS, Refresher
+from pagerduty_operator.reconcile.rule_coordinator import PathCoordinator
+from pagerduty_operator.reconcile.rule_snapshots import RuleSnapshots
 from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.kicks import Kicker
 from pagerduty_operator.runtime.kopf_session import bounded_session, connection_limit
@@ -55,14 +58,24 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
     kicker = Kicker(
         {kind.HANDLERS.plural: kind.HANDLERS for kind in (integration, webhook, incident_rule)}
     )
+    # Shared reads are re-read once per resync interval and kick what changed in PagerDuty.
+    refresher = Refresher(config.resync_seconds, kick=kicker)
+    rules = RuleSnapshots(refresher)
+    clients = ClientRegistry(kube, config.endpoints)
     ctx = ReconcileContext(
         kube=kube,
-        clients=ClientRegistry(kube, config.endpoints),
+        clients=clients,
         config=config,
         post_event=post_kopf_event,
-        listings=SubscriptionListings(max_age=config.resync_seconds),
+        listings=SubscriptionListings(
+            max_age=config.resync_seconds * MAX_AGE_INTERVALS, refresher=refresher
+        ),
+        paths=PathCoordinator(observer=rules),
         kick=kicker,
+        refresher=refresher,
+        rules=rules,
     )
+    clients.kick = kicker
     kicker.ctx = ctx
     return ctx
 
@@ -93,6 +106,7 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
         if isinstance(ctx, ReconcileContext):
             if isinstance(ctx.kick, Kicker):
                 await ctx.kick.drain()
+            await ctx.refresher.close()
             await ctx.clients.close()
 
     register_all(registry, config)

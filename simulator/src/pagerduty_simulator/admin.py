@@ -313,6 +313,16 @@ async def ui_delete(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
+async def ui_delete_integration(request: web.Request) -> web.StreamResponse:
+    """Delete a service's integration as a person can in the web app (the API cannot)."""
+    state = state_of(request)
+    account = _account(state, request.match_info["subdomain"])
+    service = account.services.get(request.match_info["service_id"])
+    if service is None or service.integrations.pop(request.match_info["id"], None) is None:
+        raise not_found("Integration")
+    return web.Response(status=204)
+
+
 async def health(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     return json_response({"ok": True, "origins": dict(state.origins)})
@@ -341,4 +351,5 @@ def add_admin_routes(app: web.Application) -> None:
     ui = f"{p}accounts/{{subdomain}}"
     router.add_put(f"{ui}/event_orchestrations/services/{{service_id}}", ui_put_path)
     router.add_put(f"{ui}/event_orchestrations/{{id}}/{{kind}}", ui_put_path)
+    router.add_delete(f"{ui}/services/{{service_id}}/integrations/{{id}}", ui_delete_integration)
     router.add_delete(f"{ui}/{{collection}}/{{id}}", ui_delete)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from pagerduty_operator.pagerduty import (
     CAPABILITIES,
     AuthenticationError,
     OAuthClientCredentials,
+    PagerDutyError,
     ScopeStatus,
 )
 from pagerduty_operator.pagerduty.probe import PROBE_ID, status_from_scopes
@@ -130,3 +132,64 @@ def test_classic_user_scopes() -> None:
     assert status_from_scopes("services_write", {"read"}) is ScopeStatus.MISSING
     with pytest.raises(ValueError, match="unknown capability"):
         status_from_scopes("teams_read", {"read"})
+
+
+ALL = {f"{r}_{a}" for r in SCOPE_OF.values() for a in ("read", "write")}
+
+
+async def test_cached_probe_is_full_once_then_free_while_the_credential_is_in_use(
+    clock: FakeClock,
+) -> None:
+    server = CheckOrderServer(set(ALL))
+    async with make_client(server.handler, clock=clock) as client:
+        first = await client.checked_probe(recent=60)
+        assert len(server.requests) == len(CAPABILITIES)
+        await client.webhooks.list()  # a dependent's call: the credential works
+        server.requests.clear()
+        assert await client.checked_probe(recent=60) is first
+        assert server.requests == [], "no call while the credential is in use"
+        # quiet for longer than `recent`: one cheap read, not the full probe
+        later = time.monotonic() + 120
+        assert await client.probe_cache.check(client, client, later, 60) is first
+        assert [(r.method, r.url.path) for r in server.requests] == [("GET", "/incidents")]
+        server.requests.clear()
+        # an hour on: the full probe again
+        await client.probe_cache.check(client, client, time.monotonic() + 3601, 60)
+        assert len(server.requests) == len(CAPABILITIES)
+        assert client.probe_cache.full_probes == 2
+
+
+async def test_a_refused_call_brings_the_full_probe_forward(clock: FakeClock) -> None:
+    server = CheckOrderServer(set(ALL))
+    refused: list[bool] = []
+    async with make_client(server.handler, clock=clock) as client:
+        client.on_refused = lambda: refused.append(True)
+        assert (await client.checked_probe(recent=60)).all_granted
+        assert refused == [], "the probe's own answers are no refusals"
+        server.granted.discard("webhook_subscriptions_read")  # revoked
+        with pytest.raises(PagerDutyError) as caught:
+            await client.webhooks.list()  # the failing call itself reports it...
+        assert caught.value.status == 403
+        assert refused == [True]
+        report = await client.checked_probe(recent=60)  # ...and the next check probes in full
+        assert report.scopes["webhook_subscriptions_read"] is ScopeStatus.MISSING
+        assert client.probe_cache.full_probes == 2
+        assert refused == [True]
+        # while a scope is missing every check is full, so its return shows up at the next one
+        server.granted.add("webhook_subscriptions_read")
+        assert (await client.checked_probe(recent=60)).all_granted
+        assert client.probe_cache.full_probes == 3
+
+
+async def test_a_cheap_check_that_is_refused_probes_in_full(clock: FakeClock) -> None:
+    server = CheckOrderServer(set(ALL))
+    async with make_client(server.handler, clock=clock) as client:
+        await client.checked_probe(recent=60)
+        server.granted.discard("incidents_read")
+        report = await client.probe_cache.check(client, client, time.monotonic() + 120, 60)
+        assert report.scopes["incidents_read"] is ScopeStatus.MISSING
+        assert client.probe_cache.cheap_checks == 1
+        assert client.probe_cache.full_probes == 2
+        server.valid = False  # the key was revoked: the check raises as the probe does
+        with pytest.raises(AuthenticationError):
+            await client.probe_cache.check(client, client, time.monotonic() + 240, 60)
