@@ -199,6 +199,5 @@ class WebhookStatus(StatusModel):
     subscription_id: Annotated[str, StringConstraints(max_length=32)] | None = None
     scope: StatusScope | None = None
     signing_secret: HeldSecret | None = None
-    custom_headers_digest: Annotated[str, StringConstraints(max_length=128)] | None = None
     last_ping: PingResult | None = None
     last_sync_time: datetime | None = None
