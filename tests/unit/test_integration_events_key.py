@@ -79,7 +79,7 @@ async def test_no_integration_key_makes_the_integration_not_ready(
 
     monkeypatch.setattr(reconcile_module, "_check_credentials", credentials_fine)
     outcome = await reconcile_integration(_context(), _body(previously_ready))
-    conditions = {c["type"]: c for c in outcome.status["conditions"]}
+    conditions = {c["type"]: c for c in outcome.dumped()["conditions"]}
     assert not outcome.ready
     assert conditions["Synced"]["reason"] == "NoIntegrationKey"
     assert conditions["Ready"]["status"] == "False"

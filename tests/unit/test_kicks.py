@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pagerduty_operator.handlers.common import KindHandlers
+from pagerduty_operator.models.resources import WEBHOOK
 from pagerduty_operator.runtime import kicks
 from pagerduty_operator.runtime.kicks import Kicker
 
@@ -36,7 +37,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeReconciles:
 
 
 def _kicker() -> Kicker:
-    handlers = KindHandlers("PagerDutyWebhook", KEY[0], reconcile=None, finalize=None)  # type: ignore[arg-type]
+    handlers = KindHandlers(WEBHOOK, reconcile=None, finalize=None)  # type: ignore[arg-type]
     kicker = Kicker({KEY[0]: handlers})
     kicker.ctx = object()  # type: ignore[assignment]
     return kicker

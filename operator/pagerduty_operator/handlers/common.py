@@ -1,6 +1,7 @@
 """What every kind's handlers share: triggers, serialised reconciles, status writes, metrics.
 
-Each kind supplies a `KindHandlers`: its level-based reconcile and its finalizer. `register_kind`
+Each kind supplies a `KindHandlers`: its identity, its level-based reconcile (returning an
+`Outcome` with the kind's typed status) and its finalizer. `register_kind`
 turns every kopf trigger (create, update, resume, the resync timer) into that one reconcile, and
 `reconcile_by_name` runs it for kicks from outside kopf (a changed Secret, a recovered
 integration).
@@ -27,12 +28,13 @@ from pagerduty_operator.handlers.metrics import (
 )
 from pagerduty_operator.models.identity import GROUP, VERSION
 from pagerduty_operator.models.reasons import Problem
+from pagerduty_operator.models.resources import ResourceKind
 from pagerduty_operator.pagerduty import PagerDutyError
 from pagerduty_operator.reconcile.context import EventType, ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.run import Outcome, RetryLater
 
-StatusResult = tuple[dict[str, Any], float | None]
-Reconciler = Callable[[ReconcileContext, dict[str, Any]], Awaitable[StatusResult]]
+Reconciler = Callable[[ReconcileContext, dict[str, Any]], Awaitable[Outcome[Any]]]
 Finalizer = Callable[[ReconcileContext, dict[str, Any]], Awaitable[None]]
 
 TRIGGER: ContextVar[str] = ContextVar("pagerduty_operator_trigger", default="change")
@@ -43,12 +45,19 @@ CHANGE_REASONS = frozenset(
 
 @dataclass(frozen=True)
 class KindHandlers:
-    """One kind's reconcile and finalizer, as kopf-free functions."""
+    """One kind's identity, reconcile and finalizer, as kopf-free functions."""
 
-    kind: str
-    plural: str
+    resource: ResourceKind
     reconcile: Reconciler
     finalize: Finalizer
+
+    @property
+    def kind(self) -> str:
+        return self.resource.kind
+
+    @property
+    def plural(self) -> str:
+        return self.resource.plural
 
 
 def plain(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,7 +121,8 @@ async def reconcile_and_report(
         if fresh is None or fresh["metadata"].get("deletionTimestamp"):
             return {}
         started = time.monotonic()
-        status, retry_after = await reconciler(ctx, fresh)
+        outcome = await reconciler(ctx, fresh)
+        status, retry_after = outcome.dumped(), outcome.retry_after
         RECONCILE_SECONDS.labels(kind).observe(time.monotonic() - started)
         ctx.wrote_status(meta["uid"])  # before the write: a failed one may have landed
         await ctx.kube.patch_status(plural, meta["namespace"], meta["name"], status)
@@ -178,6 +188,8 @@ def register_kind(
         try:
             async with ctx.lock_for(uid):
                 await handlers.finalize(ctx, plain_body)
+        except RetryLater as wait:
+            raise kopf.TemporaryError(wait.message, delay=wait.delay) from None
         except (PagerDutyError, Problem) as error:
             failure = describe_failure(error)
             raise kopf.TemporaryError(failure.message, delay=failure.retry_after or 30) from None

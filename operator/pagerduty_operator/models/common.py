@@ -157,3 +157,11 @@ Conditions = Annotated[
     AfterValidator(unique_by(lambda c: c.type, "condition type")),
 ]
 """Conditions keyed by type, as the CRD's ``x-kubernetes-list-map-keys: [type]``."""
+
+
+class KindStatus(StatusModel):
+    """What every kind's status has: the generation seen, conditions, and the last sync."""
+
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+    conditions: Conditions | None = None
+    last_sync_time: datetime | None = None

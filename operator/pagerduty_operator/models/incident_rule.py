@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from pagerduty_operator.models.common import (
     PAGERDUTY_ID_PATTERN,
-    Conditions,
     DeletionPolicy,
     IntegrationRef,
+    KindStatus,
     ManagementPolicy,
     OrchestrationId,
     PagerDutyId,
@@ -233,13 +232,10 @@ class RulePath(StatusModel):
     id: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
-class IncidentRuleStatus(StatusModel):
+class IncidentRuleStatus(KindStatus):
     """``PagerDutyIncidentRule.status``."""
 
-    observed_generation: Annotated[int, Field(ge=0)] | None = None
-    conditions: Conditions | None = None
     rule_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     path: RulePath | None = None
     set: Annotated[str, StringConstraints(max_length=63)] | None = None
     position: Annotated[int, Field(ge=0)] | None = None
-    last_sync_time: datetime | None = None

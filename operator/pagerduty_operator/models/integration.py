@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from pagerduty_operator.models.common import (
-    Conditions,
+    KindStatus,
     ManagementPolicy,
     ObjectName,
     PagerDutyId,
@@ -178,18 +178,15 @@ class EventsIntegrationStatus(StatusModel):
     secret_name: Annotated[str, StringConstraints(max_length=253)] | None = None
 
 
-class IntegrationStatus(StatusModel):
+class IntegrationStatus(KindStatus):
     """``PagerDutyIntegration.status``."""
 
-    observed_generation: Annotated[int, Field(ge=0)] | None = None
-    conditions: Conditions | None = None
     auth_method: AuthMethod | None = None
     account: Annotated[str, StringConstraints(max_length=63)] | None = None
     service: ServiceInfo | None = None
     token_expires_at: datetime | None = None
     scopes: ScopeChecks | None = None
     events_integration: EventsIntegrationStatus | None = None
-    last_sync_time: datetime | None = None
 
 
 __all__ = [

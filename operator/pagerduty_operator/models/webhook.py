@@ -8,9 +8,9 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from pagerduty_operator.models.common import (
-    Conditions,
     DeletionPolicy,
     IntegrationRef,
+    KindStatus,
     ManagementPolicy,
     ObjectName,
     PagerDutyId,
@@ -191,13 +191,10 @@ class PingResult(StatusModel):
     message: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 
-class WebhookStatus(StatusModel):
+class WebhookStatus(KindStatus):
     """``PagerDutyWebhook.status``."""
 
-    observed_generation: Annotated[int, Field(ge=0)] | None = None
-    conditions: Conditions | None = None
     subscription_id: Annotated[str, StringConstraints(max_length=32)] | None = None
     scope: StatusScope | None = None
     signing_secret: HeldSecret | None = None
     last_ping: PingResult | None = None
-    last_sync_time: datetime | None = None

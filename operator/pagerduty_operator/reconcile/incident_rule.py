@@ -7,18 +7,16 @@ second rule. Rules the operator does not own are never changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
 
-from pagerduty_operator.models.incident_rule import IncidentRuleSpec
+from pagerduty_operator.models.incident_rule import IncidentRuleSpec, IncidentRuleStatus, RulePath
 from pagerduty_operator.models.reasons import IncidentRuleReason, Problem, SharedReason
 from pagerduty_operator.models.resources import INCIDENT_RULE
 from pagerduty_operator.pagerduty import NotFoundError, PagerDutyClient, PagerDutyError
 from pagerduty_operator.pagerduty.resources.orchestrations import PathKind
 from pagerduty_operator.reconcile.clients import IntegrationUnavailable
-from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
 from pagerduty_operator.reconcile.rule_coordinator import Applied, PathRef
@@ -26,15 +24,10 @@ from pagerduty_operator.reconcile.rule_desired import DesiredRule
 from pagerduty_operator.reconcile.rule_messages import explain
 from pagerduty_operator.reconcile.rule_path_edit import Change, Inspect, Release, Remove, Upsert
 from pagerduty_operator.reconcile.rule_snapshots import without_write
+from pagerduty_operator.reconcile.run import KindScaffold, Outcome, Run
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 
 CONDITION_ORDER = ("Ready", "Synced", "OrchestrationActive", "Warnings")
-
-
-@dataclass
-class RuleOutcome:
-    status: dict[str, Any]
-    retry_after: float | None = None
 
 
 class TargetProblem(Problem):
@@ -63,44 +56,21 @@ def rule_path(spec: IncidentRuleSpec, integration_service_id: str | None, name: 
     return PathRef(target.path_type, target.path_id)
 
 
-class _Run:
-    def __init__(self, ctx: ReconcileContext, body: dict[str, Any]) -> None:
-        meta = body["metadata"]
-        self.ctx = ctx
-        self.body = body
-        self.owner = (str(meta["namespace"]), str(meta["name"]))
-        self.generation = int(meta.get("generation") or 0)
-        self.previous: dict[str, Any] = dict(body.get("status") or {})
-        self.conditions = ConditionSet(self.previous.get("conditions") or [], self.generation)
-        self.status: dict[str, Any] = {}
-
-    def event(self, type_: str, reason: str, message: str) -> None:
-        self.ctx.post_event(
-            self.body, "Warning" if type_ == "Warning" else "Normal", reason, message
-        )
-
-    def finish(self, retry_after: float | None = None) -> RuleOutcome:
-        blocking = self.conditions.first_not_true(["Synced", "OrchestrationActive"])
-        if blocking is None:
-            self.conditions.true("Ready", "Ready", "the rule is in place and in effect")
-        else:
-            self.conditions.set("Ready", blocking.status, blocking.reason, blocking.message)
-        status = {
-            "ruleId": self.previous.get("ruleId"),
-            "path": self.previous.get("path"),
-            "set": self.previous.get("set"),
-            "position": self.previous.get("position"),
-            **self.status,
-            "observedGeneration": self.generation,
-            "conditions": self.conditions.as_list(CONDITION_ORDER),
-            "lastSyncTime": now_rfc3339(),
-        }
-        return RuleOutcome(status, retry_after)
+SCAFFOLD = KindScaffold(
+    kind=INCIDENT_RULE.kind,
+    status_type=IncidentRuleStatus,
+    condition_order=CONDITION_ORDER,
+    blocking=("Synced", "OrchestrationActive"),
+    ready_message="the rule is in place and in effect",
+    carried=("rule_id", "path", "set", "position"),
+)
+RuleRun = Run[IncidentRuleStatus]
+RuleOutcome = Outcome[IncidentRuleStatus]
 
 
 async def reconcile_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) -> RuleOutcome:
     """Make the owned rule match the spec (or report how it differs, with Observe)."""
-    run = _Run(ctx, body)
+    run = Run(SCAFFOLD, ctx, body)
     try:
         spec = IncidentRuleSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
@@ -135,16 +105,16 @@ def previous_path(status: dict[str, Any], ref: PathRef) -> PathRef | None:
     return PathRef(cast(PathKind, kind), path_id)
 
 
-async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
-    connection = await run.ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
+async def _reconcile(run: RuleRun, spec: IncidentRuleSpec) -> RuleOutcome:
+    connection = await run.ctx.clients.for_integration(run.namespace, spec.integration_ref.name)
     client = connection.rest()
     ref = rule_path(spec, connection.service_id, spec.integration_ref.name)
     left = previous_path(run.previous, ref)
     if left is None:  # after a move, the status keeps the old path until it is cleaned
-        run.status["path"] = {"type": ref.kind, "id": ref.id}
+        run.status.path = RulePath(type=ref.kind, id=ref.id)
     priority = spec.actions.priority if spec.actions else None
     priority_id = await client.priorities.resolve(priority) if priority else None
-    desired = DesiredRule.build(spec, run.owner, priority_id)
+    desired = DesiredRule.build(spec, run.key, priority_id)
     known_id = run.previous.get("ruleId")
     observe = spec.management_policy == "Observe"
     new_id = None if left else known_id  # a known id belongs to the old path
@@ -154,17 +124,18 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
     except PagerDutyError as error:
         raise explain(error, spec, ref, spec.integration_ref.name) from None
     result = applied.result
-    run.status.update(ruleId=result.rule_id, set=result.set_id, position=result.position)
+    run.status.rule_id, run.status.set = result.rule_id, result.set_id
+    run.status.position = result.position
     if left is not None:
         if not observe:
-            await run.ctx.paths.submit(client, left, Remove(run.owner, known_id))
+            await run.ctx.paths.submit(client, left, Remove(run.key, known_id))
             run.event(
                 "Normal",
                 "Moved",
                 f"the rule moved from the {left.kind} path {left.id} to the {ref.kind} path "
                 f"{ref.id} (rule {result.rule_id})",
             )
-        run.status["path"] = {"type": ref.kind, "id": ref.id}
+        run.status.path = RulePath(type=ref.kind, id=ref.id)
     if observe:
         _report_observed(run, applied)
     else:
@@ -178,14 +149,14 @@ async def _reconcile(run: _Run, spec: IncidentRuleSpec) -> RuleOutcome:
 
 
 async def _apply(
-    run: _Run, client: PagerDutyClient, ref: PathRef, change: Change, *, in_place: bool
+    run: RuleRun, client: PagerDutyClient, ref: PathRef, change: Change, *, in_place: bool
 ) -> Applied:
     """The change's outcome: from the path's fresh snapshot if it needs no write, else applied.
 
     Watching the path makes a later read that shows this rule changed kick this resource.
     """
     rules = run.ctx.rules
-    rules.watch_path(client, ref, (INCIDENT_RULE.plural, *run.owner))
+    rules.watch_path(client, ref, (INCIDENT_RULE.plural, *run.key))
     snapshot = rules.fresh_path(client, ref) if in_place else None
     if snapshot is not None:
         applied = without_write(snapshot, ref, change)
@@ -194,7 +165,7 @@ async def _apply(
     return await run.ctx.paths.submit(client, ref, change)
 
 
-def _report_observed(run: _Run, applied: Applied) -> None:
+def _report_observed(run: RuleRun, applied: Applied) -> None:
     result = applied.result
     if not result.found:
         run.conditions.false(
@@ -210,7 +181,7 @@ def _report_observed(run: _Run, applied: Applied) -> None:
         run.conditions.true("Synced", "Observed", f"rule {result.rule_id} matches the spec")
 
 
-def _report_applied(run: _Run, applied: Applied) -> None:
+def _report_applied(run: RuleRun, applied: Applied) -> None:
     result = applied.result
     if "created" in result.differences:
         run.event("Normal", "Created", f"created rule {result.rule_id} in set {result.set_id}")
@@ -243,10 +214,10 @@ def _report_applied(run: _Run, applied: Applied) -> None:
 
 
 async def _orchestration_active(
-    run: _Run, spec: IncidentRuleSpec, client: PagerDutyClient, service_id: str, observe: bool
+    run: RuleRun, spec: IncidentRuleSpec, client: PagerDutyClient, service_id: str, observe: bool
 ) -> None:
     rules = run.ctx.rules
-    active = await rules.service_active(client, service_id, (INCIDENT_RULE.plural, *run.owner))
+    active = await rules.service_active(client, service_id, (INCIDENT_RULE.plural, *run.key))
     if not active and spec.activate_service_orchestration and not observe:
         active = await client.orchestrations.set_service_active(service_id, True)
         rules.active_written(client, service_id, active)
@@ -272,11 +243,11 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
         return
     if spec.management_policy == "Observe":
         return
-    run = _Run(ctx, body)
+    run = Run(SCAFFOLD, ctx, body)
     try:
-        connection = await ctx.clients.for_integration(run.owner[0], spec.integration_ref.name)
+        connection = await ctx.clients.for_integration(run.namespace, spec.integration_ref.name)
     except IntegrationUnavailable as problem:
-        cached = ctx.clients.cached(run.owner[0], spec.integration_ref.name)
+        cached = ctx.clients.cached(run.namespace, spec.integration_ref.name)
         if cached is None:
             if problem.reason == SharedReason.INTEGRATION_NOT_FOUND and not run.previous.get(
                 "ruleId"
@@ -293,9 +264,9 @@ async def finalize_incident_rule(ctx: ReconcileContext, body: dict[str, Any]) ->
     paths = [(left, known_id), (ref, None)] if left else [(ref, known_id)]
     for path, path_known_id in paths:
         change = (
-            Release(run.owner, path_known_id)
+            Release(run.key, path_known_id)
             if spec.deletion_policy == "Orphan"
-            else Remove(run.owner, path_known_id)
+            else Remove(run.key, path_known_id)
         )
         try:
             applied = await ctx.paths.submit(connection.rest(), path, change)

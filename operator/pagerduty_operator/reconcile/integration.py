@@ -7,15 +7,20 @@ whether the credentials work and what they may do.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from pagerduty_operator.kube import OwnerRef
-from pagerduty_operator.models.identity import API_VERSION, INTEGRATION_ID_ANNOTATION
-from pagerduty_operator.models.integration import ROUTING_KEY_SECRET_KEY, IntegrationSpec
+from pagerduty_operator.models.identity import INTEGRATION_ID_ANNOTATION
+from pagerduty_operator.models.integration import (
+    ROUTING_KEY_SECRET_KEY,
+    EventsIntegrationStatus,
+    IntegrationSpec,
+    IntegrationStatus,
+    ScopeChecks,
+    ServiceInfo,
+)
 from pagerduty_operator.models.reasons import IntegrationReason, Problem, SharedReason
 from pagerduty_operator.models.resources import INTEGRATION
 from pagerduty_operator.pagerduty import (
@@ -27,71 +32,28 @@ from pagerduty_operator.pagerduty import (
 )
 from pagerduty_operator.pagerduty.resources.services import EVENTS_API_V2, Integration
 from pagerduty_operator.reconcile.clients import Connection, IntegrationUnavailable
-from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.run import KindScaffold, Outcome, Run
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 
 CONDITION_ORDER = ("Ready", "CredentialsValid", "ScopesGranted", "ServiceFound", "Synced")
 
 
-@dataclass
-class IntegrationOutcome:
-    """The status to write, whether the integration is usable, and when to retry if transient."""
-
-    status: dict[str, Any]
-    ready: bool
-    retry_after: float | None = None
-
-
-def _epoch_to_rfc3339(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-class _Run:
-    def __init__(self, ctx: ReconcileContext, body: dict[str, Any]) -> None:
-        meta = body["metadata"]
-        self.ctx = ctx
-        self.body = body
-        self.namespace: str = meta["namespace"]
-        self.name: str = meta["name"]
-        self.generation = int(meta.get("generation") or 0)
-        previous = dict(body.get("status") or {})
-        self.previous = previous
-        self.conditions = ConditionSet(previous.get("conditions") or [], self.generation)
-        self.status: dict[str, Any] = {}
-
-    @property
-    def owner(self) -> OwnerRef:
-        meta = self.body["metadata"]
-        return OwnerRef(API_VERSION, INTEGRATION.kind, meta["name"], meta["uid"])
-
-    def finish(self, retry_after: float | None = None) -> IntegrationOutcome:
-        blocking = self.conditions.first_not_true(
-            ["CredentialsValid", "ServiceFound", "Synced", "EventsIntegrationReady"]
-        )
-        if blocking is None:
-            self.conditions.true("Ready", "Ready", "the integration can be used")
-        else:
-            self.conditions.set("Ready", "False", blocking.reason, blocking.message)
-        status = {
-            "observedGeneration": self.generation,
-            "conditions": self.conditions.as_list(CONDITION_ORDER),
-            "lastSyncTime": now_rfc3339(),
-            "authMethod": None,
-            "account": None,
-            "service": None,
-            "tokenExpiresAt": None,
-            "scopes": None,
-            "eventsIntegration": None,
-            **self.status,
-        }
-        return IntegrationOutcome(status, self.conditions.is_true("Ready"), retry_after)
+SCAFFOLD = KindScaffold(
+    kind=INTEGRATION.kind,
+    status_type=IntegrationStatus,
+    condition_order=CONDITION_ORDER,
+    blocking=("CredentialsValid", "ServiceFound", "Synced", "EventsIntegrationReady"),
+    ready_message="the integration can be used",
+)
+IntegrationRun = Run[IntegrationStatus]
+IntegrationOutcome = Outcome[IntegrationStatus]
 
 
 async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> IntegrationOutcome:
     """Check the integration's credentials and provision what its spec asks for."""
-    run = _Run(ctx, body)
+    run = Run(SCAFFOLD, ctx, body)
     try:
         spec = IntegrationSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
@@ -104,7 +66,7 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
     except IntegrationUnavailable as problem:
         run.conditions.false("CredentialsValid", problem.reason, problem.message)
         return run.finish()
-    run.status["authMethod"] = connection.auth_method
+    run.status.auth_method = connection.auth_method
     if connection.client is None:
         run.conditions.true(
             "CredentialsValid",
@@ -118,7 +80,7 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
         await _check_credentials(run, spec, client, 2 * ctx.config.resync_seconds)
         if spec.service_id:
             service = await client.services.get(spec.service_id, include_integrations=False)
-            run.status["service"] = {"id": service.id, "name": service.name}
+            run.status.service = ServiceInfo(id=service.id, name=service.name)
             run.conditions.true("ServiceFound", "Found", f"service {service.id} exists")
         if spec.events_integration is not None and spec.management_policy == "Manage":
             await _ensure_events_integration(run, spec, connection)
@@ -127,8 +89,8 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
             run.conditions.false(
                 "ServiceFound",
                 IntegrationReason.SERVICE_NOT_FOUND,
-                f"PagerDuty service {spec.service_id} does not exist or is not visible "
-                f"to these credentials ({error.message})",
+                f"spec.serviceId: PagerDuty service {spec.service_id} does not exist or is not "
+                f"visible to these credentials ({error.message})",
             )
             return run.finish()
         return _failed(run, error)
@@ -137,7 +99,7 @@ async def reconcile_integration(ctx: ReconcileContext, body: dict[str, Any]) -> 
     return run.finish()
 
 
-def _failed(run: _Run, error: Exception) -> IntegrationOutcome:
+def _failed(run: IntegrationRun, error: Exception) -> IntegrationOutcome:
     failure = describe_failure(error)
     condition = "CredentialsValid" if isinstance(error, AuthenticationError) else "Synced"
     run.conditions.false(condition, failure.reason, failure.message)
@@ -145,12 +107,14 @@ def _failed(run: _Run, error: Exception) -> IntegrationOutcome:
 
 
 async def _check_credentials(
-    run: _Run, spec: IntegrationSpec, client: PagerDutyClient, recent: float
+    run: IntegrationRun, spec: IntegrationSpec, client: PagerDutyClient, recent: float
 ) -> None:
     # In full when the credential is new, hourly, or after a refused call; cheaply otherwise.
     report = await client.checked_probe(recent)
     run.conditions.true("CredentialsValid", "Valid", "PagerDuty accepted the credentials")
-    run.status["scopes"] = {name: str(value) for name, value in report.scopes.items()}
+    run.status.scopes = ScopeChecks.model_validate(
+        {name: str(value) for name, value in report.scopes.items()}
+    )
     missing = report.with_status(ScopeStatus.MISSING)
     unknown = report.with_status(ScopeStatus.UNKNOWN)
     if missing:
@@ -169,14 +133,14 @@ async def _check_credentials(
         run.conditions.true("ScopesGranted", "AllGranted", "every scope the operator uses")
     credential = client.credential
     if credential.expires_at is not None:
-        run.status["tokenExpiresAt"] = _epoch_to_rfc3339(credential.expires_at)
+        run.status.token_expires_at = datetime.fromtimestamp(int(credential.expires_at), UTC)
     oauth = spec.credentials.oauth
     if oauth is not None and oauth.subdomain:
-        run.status["account"] = oauth.subdomain
+        run.status.account = oauth.subdomain
 
 
 async def _ensure_events_integration(
-    run: _Run, spec: IntegrationSpec, connection: Connection
+    run: IntegrationRun, spec: IntegrationSpec, connection: Connection
 ) -> None:
     wanted = spec.events_integration
     service_id = spec.events_service_id
@@ -224,11 +188,9 @@ async def _ensure_events_integration(
             "Created",
             f"created Events API v2 integration {found.id} on service {service_id}",
         )
-    run.status["eventsIntegration"] = {
-        "id": found.id,
-        "serviceId": service_id,
-        "secretName": wanted.secret_name,
-    }
+    run.status.events_integration = EventsIntegrationStatus(
+        id=found.id, service_id=service_id, secret_name=wanted.secret_name
+    )
     run.conditions.true(
         "EventsIntegrationReady",
         "Published",

@@ -9,23 +9,26 @@ after the create call, before anything else can lose it.
 from __future__ import annotations
 
 import contextlib
-import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from pagerduty_operator.kube import OwnerRef, SecretData
+from pagerduty_operator.kube import SecretData
 from pagerduty_operator.models.identity import (
-    API_VERSION,
     DIGEST_ANNOTATION,
     PING_ANNOTATION,
     SUBSCRIPTION_ANNOTATION,
 )
 from pagerduty_operator.models.reasons import Problem, SharedReason, WebhookReason
 from pagerduty_operator.models.resources import WEBHOOK
-from pagerduty_operator.models.webhook import WebhookSpec
+from pagerduty_operator.models.webhook import (
+    HeldSecret,
+    PingResult,
+    StatusScope,
+    WebhookSpec,
+    WebhookStatus,
+)
 from pagerduty_operator.pagerduty import (
     NotFoundError,
     PagerDutyClient,
@@ -34,9 +37,9 @@ from pagerduty_operator.pagerduty import (
 )
 from pagerduty_operator.pagerduty.resources.webhooks import WebhookSubscription
 from pagerduty_operator.reconcile.clients import Connection, IntegrationUnavailable
-from pagerduty_operator.reconcile.conditions import ConditionSet, now_rfc3339
 from pagerduty_operator.reconcile.context import ReconcileContext
 from pagerduty_operator.reconcile.failures import describe_failure
+from pagerduty_operator.reconcile.run import KindScaffold, Outcome, Run
 from pagerduty_operator.reconcile.spec_errors import describe_validation_error
 from pagerduty_operator.reconcile.webhook_desired import (
     DesiredSubscription,
@@ -51,78 +54,35 @@ from pagerduty_operator.reconcile.webhook_listing import requested_since
 CONDITION_ORDER = ("Ready", "Synced", "SigningSecretAvailable")
 
 
-@dataclass
-class Outcome:
-    """The status to write and, for a transient failure, when to try again."""
-
-    status: dict[str, Any]
-    retry_after: float | None = None
-    changes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Run:
-    """One reconcile of one webhook: its inputs and what it has learned so far."""
-
-    ctx: ReconcileContext
-    body: dict[str, Any]
-    namespace: str
-    name: str
-    conditions: ConditionSet
-    started: float = field(default_factory=time.monotonic)
-    status: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def previous(self) -> dict[str, Any]:
-        return dict(self.body.get("status") or {})
-
-    @property
-    def owner(self) -> OwnerRef:
-        meta = self.body["metadata"]
-        return OwnerRef(API_VERSION, WEBHOOK.kind, meta["name"], meta["uid"])
-
-    def event(self, type_: str, reason: str, message: str) -> None:
-        self.ctx.post_event(
-            self.body, "Warning" if type_ == "Warning" else "Normal", reason, message
-        )
+SCAFFOLD = KindScaffold(
+    kind=WEBHOOK.kind,
+    status_type=WebhookStatus,
+    condition_order=CONDITION_ORDER,
+    blocking=("Synced",),
+    ready_message="the webhook subscription matches the spec",
+    carried=("subscription_id", "scope", "signing_secret", "last_ping"),
+)
+WebhookRun = Run[WebhookStatus]
+WebhookOutcome = Outcome[WebhookStatus]
+MAX_PING_MESSAGE = 1024
 
 
-def _new_run(ctx: ReconcileContext, body: dict[str, Any]) -> _Run:
-    meta = body["metadata"]
-    previous = (body.get("status") or {}).get("conditions") or []
-    return _Run(
-        ctx=ctx,
-        body=body,
-        namespace=meta["namespace"],
-        name=meta["name"],
-        conditions=ConditionSet(previous, int(meta.get("generation") or 0)),
-    )
+def _new_run(ctx: ReconcileContext, body: dict[str, Any]) -> WebhookRun:
+    return Run(SCAFFOLD, ctx, body)
 
 
-def _finish(run: _Run, retry_after: float | None = None) -> Outcome:
-    conditions = run.conditions
-    blocking = conditions.first_not_true(["Synced"])
-    if blocking is None:
-        conditions.true("Ready", "Ready", "the webhook subscription matches the spec")
-    else:
-        conditions.set("Ready", blocking.status, blocking.reason, blocking.message)
-    status = dict(run.status)
-    status["observedGeneration"] = int(run.body["metadata"].get("generation") or 0)
-    status["conditions"] = conditions.as_list(CONDITION_ORDER)
-    status["lastSyncTime"] = now_rfc3339()
-    for key in ("subscriptionId", "scope", "signingSecret", "lastPing"):
-        status.setdefault(key, run.previous.get(key))
-    return Outcome(status=status, retry_after=retry_after)
+def _finish(run: WebhookRun, retry_after: float | None = None) -> WebhookOutcome:
+    return run.finish(retry_after)
 
 
-def _fail(run: _Run, error: Exception) -> Outcome:
+def _fail(run: WebhookRun, error: Exception) -> WebhookOutcome:
     failure = describe_failure(error)
     run.conditions.false("Synced", failure.reason, failure.message)
     run.conditions.keep_previous("SigningSecretAvailable")
     return _finish(run, failure.retry_after)
 
 
-async def reconcile_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> Outcome:
+async def reconcile_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> WebhookOutcome:
     """Make PagerDuty match one PagerDutyWebhook (or report how it differs, with Observe)."""
     run = _new_run(ctx, body)
     try:
@@ -139,12 +99,12 @@ async def reconcile_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> Outc
         return _fail(run, error)
 
 
-async def _reconcile(run: _Run, spec: WebhookSpec) -> Outcome:
+async def _reconcile(run: WebhookRun, spec: WebhookSpec) -> WebhookOutcome:
     ctx = run.ctx
     connection = await ctx.clients.for_integration(run.namespace, spec.integration_ref.name)
     client = connection.rest()
     scope = effective_scope(spec, connection.service_id)
-    run.status["scope"] = {"type": scope.kind, "id": scope.id}
+    run.status.scope = StatusScope.model_validate({"type": scope.kind, "id": scope.id})
     headers = await resolve_headers(ctx.kube, run.namespace, spec)
     desired = DesiredSubscription.build(spec, run.namespace, run.name, scope, headers)
     held = await _held_secret(run, spec)
@@ -157,14 +117,14 @@ async def _reconcile(run: _Run, spec: WebhookSpec) -> Outcome:
         actual = await _create(run, spec, client, desired, reason="Created")
     else:
         actual = await _converge(run, spec, client, desired, actual, held)
-    run.status["subscriptionId"] = actual.id
+    run.status.subscription_id = actual.id
     await _ping_if_asked(run, client, actual)
     if not run.conditions.get("Synced"):
         run.conditions.true("Synced", "Synced", f"subscription {actual.id} matches the spec")
     return _finish(run)
 
 
-async def _held_secret(run: _Run, spec: WebhookSpec) -> SecretData | None:
+async def _held_secret(run: WebhookRun, spec: WebhookSpec) -> SecretData | None:
     """The owned signing Secret, refusing before any create one that cannot be written.
 
     Keys a Secret cannot hold ('.', '..', a leading '..') never get here: the schema and the
@@ -186,7 +146,7 @@ def _holds_secret_for(held: SecretData | None, spec: WebhookSpec, subscription_i
 
 
 async def _find_actual(
-    run: _Run,
+    run: WebhookRun,
     spec: WebhookSpec,
     connection: Connection,
     desired: DesiredSubscription,
@@ -235,7 +195,7 @@ async def _find_actual(
 
 
 async def _without_duplicates(
-    run: _Run,
+    run: WebhookRun,
     spec: WebhookSpec,
     client: PagerDutyClient,
     candidates: list[WebhookSubscription],
@@ -260,17 +220,17 @@ async def _without_duplicates(
 
 
 def _observe(
-    run: _Run, desired: DesiredSubscription, actual: WebhookSubscription | None
-) -> Outcome:
+    run: WebhookRun, desired: DesiredSubscription, actual: WebhookSubscription | None
+) -> WebhookOutcome:
     if actual is None:
         run.conditions.false(
             "Synced",
             SharedReason.NOT_FOUND,
             "no matching webhook subscription exists in PagerDuty (Observe)",
         )
-        run.status["subscriptionId"] = None
+        run.status.subscription_id = None
         return _finish(run)
-    run.status["subscriptionId"] = actual.id
+    run.status.subscription_id = actual.id
     drift = desired.drift(actual)
     if drift:
         run.conditions.false(
@@ -289,7 +249,7 @@ def _observe(
 
 
 async def _create(
-    run: _Run,
+    run: WebhookRun,
     spec: WebhookSpec,
     client: PagerDutyClient,
     desired: DesiredSubscription,
@@ -324,15 +284,15 @@ async def _create(
             WebhookReason.NOT_RETURNED,
             "PagerDuty returned no signing secret for the new subscription",
         )
-    run.status["subscriptionId"] = created.id
+    run.status.subscription_id = created.id
     if reason is not None:
         run.event("Normal", reason, f"{reason.lower()} webhook subscription {created.id}")
     return created
 
 
-def _signing_secret_held(run: _Run, spec: WebhookSpec, subscription_id: str) -> None:
+def _signing_secret_held(run: WebhookRun, spec: WebhookSpec, subscription_id: str) -> None:
     ref = spec.signing_secret_ref
-    run.status["signingSecret"] = {"name": ref.name, "key": ref.key}
+    run.status.signing_secret = HeldSecret(name=ref.name, key=ref.key)
     run.conditions.true(
         "SigningSecretAvailable",
         "Stored",
@@ -340,7 +300,7 @@ def _signing_secret_held(run: _Run, spec: WebhookSpec, subscription_id: str) -> 
     )
 
 
-def _adopted_without_secret(run: _Run, actual: WebhookSubscription) -> bool:
+def _adopted_without_secret(run: WebhookRun, actual: WebhookSubscription) -> bool:
     """Whether `actual` was adopted earlier without a signing secret (status says so).
 
     Adoption writes the marker into the description, so a marked subscription whose secret the
@@ -354,7 +314,7 @@ def _adopted_without_secret(run: _Run, actual: WebhookSubscription) -> bool:
 
 
 async def _converge(
-    run: _Run,
+    run: WebhookRun,
     spec: WebhookSpec,
     client: PagerDutyClient,
     desired: DesiredSubscription,
@@ -403,7 +363,7 @@ async def _converge(
     if holds:
         _signing_secret_held(run, spec, actual.id)
     else:
-        run.status["signingSecret"] = None
+        run.status.signing_secret = None
         run.conditions.false(
             "SigningSecretAvailable",
             WebhookReason.NOT_HELD,
@@ -428,27 +388,32 @@ async def _converge(
     return actual
 
 
-async def _delete(run: _Run, client: PagerDutyClient, subscription_id: str, reason: str) -> None:
+async def _delete(
+    run: WebhookRun, client: PagerDutyClient, subscription_id: str, reason: str
+) -> None:
     with contextlib.suppress(NotFoundError):
         await client.webhooks.delete(subscription_id)
     run.ctx.listings.remove(client, subscription_id)
     run.event("Normal", reason, f"deleted webhook subscription {subscription_id}")
 
 
-async def _ping_if_asked(run: _Run, client: PagerDutyClient, actual: WebhookSubscription) -> None:
+async def _ping_if_asked(
+    run: WebhookRun, client: PagerDutyClient, actual: WebhookSubscription
+) -> None:
     wanted = (run.body["metadata"].get("annotations") or {}).get(PING_ANNOTATION)
     last = run.previous.get("lastPing") or {}
     if not wanted or last.get("annotation") == wanted:
         return
-    stamp = datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.now(UTC).replace(microsecond=0)
     try:
         await client.webhooks.ping(actual.id)
-        result = {"annotation": wanted, "time": stamp, "result": "Accepted", "message": ""}
+        result = PingResult(annotation=wanted, time=stamp, result="Accepted", message="")
         run.event("Normal", "Pinged", f"PagerDuty accepted a ping of subscription {actual.id}")
     except PagerDutyError as error:
-        result = {"annotation": wanted, "time": stamp, "result": "Failed", "message": str(error)}
+        message = str(error)[:MAX_PING_MESSAGE]
+        result = PingResult(annotation=wanted, time=stamp, result="Failed", message=message)
         run.event("Warning", "PingFailed", f"ping of subscription {actual.id} failed: {error}")
-    run.status["lastPing"] = result
+    run.status.last_ping = result
 
 
 async def finalize_webhook(ctx: ReconcileContext, body: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from kubernetes import client
 from kubernetes import config as kube_config
 
 from pagerduty_operator.config import OperatorConfig
-from pagerduty_operator.handlers import incident_rule, integration, register_all, webhook
+from pagerduty_operator.handlers import KINDS, register_all
 from pagerduty_operator.handlers.common import post_kopf_event
 from pagerduty_operator.kube import Kube
 from pagerduty_operator.pagerduty import install_redaction
@@ -55,9 +55,7 @@ def kubernetes_api_client() -> client.ApiClient:
 def build_context(config: OperatorConfig, api_client: client.ApiClient) -> ReconcileContext:
     """The long-lived services every reconcile uses."""
     kube = Kube(api_client)
-    kicker = Kicker(
-        {kind.HANDLERS.plural: kind.HANDLERS for kind in (integration, webhook, incident_rule)}
-    )
+    kicker = Kicker({handlers.plural: handlers for handlers in KINDS})
     # Shared reads are re-read once per resync interval and kick what changed in PagerDuty.
     refresher = Refresher(config.resync_seconds, kick=kicker)
     rules = RuleSnapshots(refresher)

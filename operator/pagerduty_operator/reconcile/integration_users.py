@@ -1,18 +1,22 @@
-"""PagerDutyIntegration: kopf triggers, and the kicks that tell its dependents."""
+"""A PagerDutyIntegration and the resources that use it: kicks when it recovers, and deletion.
+
+`sync_integration` is the reconcile the handlers run for the kind: it re-reads the integration's
+Secrets, reconciles it, and kicks every webhook and rule that uses it when it becomes Ready or
+its credentials rotated (they may have been waiting for it). `finalize_integration` keeps the
+integration until its users are gone: they need its credentials to clean up in PagerDuty.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import kopf
-
-from pagerduty_operator.config import OperatorConfig
-from pagerduty_operator.handlers.common import KindHandlers, register_kind
-from pagerduty_operator.models.resources import INCIDENT_RULE, INTEGRATION, WEBHOOK
+from pagerduty_operator.models.resources import INCIDENT_RULE, WEBHOOK
 from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.integration import reconcile_integration
+from pagerduty_operator.reconcile.integration import IntegrationOutcome, reconcile_integration
+from pagerduty_operator.reconcile.run import RetryLater
 
 DEPENDENT_PLURALS = (WEBHOOK.plural, INCIDENT_RULE.plural)
+FINALIZE_RETRY_SECONDS = 10.0
 
 
 def _is_ready(status: dict[str, Any]) -> bool:
@@ -22,7 +26,8 @@ def _is_ready(status: dict[str, Any]) -> bool:
     )
 
 
-async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+async def sync_integration(ctx: ReconcileContext, body: dict[str, Any]) -> IntegrationOutcome:
+    """Reconcile one integration and kick its dependents when it became usable or rotated."""
     meta = body["metadata"]
     namespace, name = meta["namespace"], meta["name"]
     ctx.clients.invalidate(namespace, name)  # always re-read the Secrets of the integration
@@ -34,7 +39,7 @@ async def _reconcile(ctx: ReconcileContext, body: dict[str, Any]) -> tuple[dict[
     rotated = after is not None and before_digest is not None and after.digest != before_digest
     if outcome.ready and (not was_ready or rotated):
         await kick_dependents(ctx, namespace, name)
-    return outcome.status, outcome.retry_after
+    return outcome
 
 
 async def dependents(ctx: ReconcileContext, namespace: str, name: str) -> list[tuple[str, str]]:
@@ -53,20 +58,13 @@ async def kick_dependents(ctx: ReconcileContext, namespace: str, name: str) -> N
         await ctx.kick(plural, namespace, dependent)
 
 
-async def _finalize(ctx: ReconcileContext, body: dict[str, Any]) -> None:
-    # Dependents need this integration's credentials to clean up after themselves in
-    # PagerDuty, so it stays until they are gone.
+async def finalize_integration(ctx: ReconcileContext, body: dict[str, Any]) -> None:
+    """Wait (`RetryLater`) while webhooks or rules still use this integration."""
     meta = body["metadata"]
     users = await dependents(ctx, meta["namespace"], meta["name"])
     if users:
         listed = ", ".join(f"{p}/{n}" for p, n in users[:5])
-        raise kopf.TemporaryError(
-            f"waiting for {len(users)} resources that use this integration: {listed}", delay=10
+        raise RetryLater(
+            f"waiting for {len(users)} resources that use this integration: {listed}",
+            FINALIZE_RETRY_SECONDS,
         )
-
-
-HANDLERS = KindHandlers(INTEGRATION.kind, INTEGRATION.plural, _reconcile, _finalize)
-
-
-def register(registry: kopf.OperatorRegistry, config: OperatorConfig) -> None:
-    register_kind(registry, config, HANDLERS)
