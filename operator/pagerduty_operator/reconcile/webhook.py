@@ -50,6 +50,14 @@ from pagerduty_operator.reconcile.webhook_desired import (
     resolve_headers,
 )
 from pagerduty_operator.reconcile.webhook_listing import requested_since
+from pagerduty_operator.reconcile.webhook_plan import (
+    Chosen,
+    HeldSigningSecret,
+    Plan,
+    Replace,
+    choose,
+    plan,
+)
 
 CONDITION_ORDER = ("Ready", "Synced", "SigningSecretAvailable")
 
@@ -107,16 +115,30 @@ async def _reconcile(run: WebhookRun, spec: WebhookSpec) -> WebhookOutcome:
     run.status.scope = StatusScope.model_validate({"type": scope.kind, "id": scope.id})
     headers = await resolve_headers(ctx.kube, run.namespace, spec)
     desired = DesiredSubscription.build(spec, run.namespace, run.name, scope, headers)
-    held = await _held_secret(run, spec)
+    secret = await _held_secret(run, spec)
+    held = (
+        HeldSigningSecret(secret.annotations, secret.data.get(spec.signing_secret_ref.key))
+        if secret is not None
+        else None
+    )
 
-    actual = await _find_actual(run, spec, connection, desired, held)
+    found = await _locate(run, spec, connection, desired, held)
     if spec.management_policy == "Observe":
-        return _observe(run, desired, actual)
+        return _observe(run, desired, found.keep if found else None)
 
-    if actual is None:
-        actual = await _create(run, spec, client, desired, reason="Created")
-    else:
-        actual = await _converge(run, spec, client, desired, actual, held)
+    if found is not None:
+        for duplicate in found.duplicates:
+            await _delete(run, client, duplicate.id, "DeletedDuplicate")
+    actual = found.keep if found else None
+    steps = plan(
+        desired,
+        actual,
+        held,
+        rotate=spec.rotate_signing_secret,
+        previous_id=run.previous.get("subscriptionId"),
+        adopted_without_secret=actual is not None and _adopted_without_secret(run, actual),
+    )
+    actual = await _execute(run, spec, client, desired, actual, steps)
     run.status.subscription_id = actual.id
     await _ping_if_asked(run, client, actual)
     if not run.conditions.get("Synced"):
@@ -137,36 +159,31 @@ async def _held_secret(run: WebhookRun, spec: WebhookSpec) -> SecretData | None:
     return secret
 
 
-def _holds_secret_for(held: SecretData | None, spec: WebhookSpec, subscription_id: str) -> bool:
-    return (
-        held is not None
-        and held.annotations.get(SUBSCRIPTION_ANNOTATION) == subscription_id
-        and bool(held.data.get(spec.signing_secret_ref.key))
-    )
-
-
-async def _find_actual(
+async def _locate(
     run: WebhookRun,
     spec: WebhookSpec,
     connection: Connection,
     desired: DesiredSubscription,
-    held: SecretData | None,
-) -> WebhookSubscription | None:
+    held: HeldSigningSecret | None,
+) -> Chosen | None:
+    """The subscription this webhook has in PagerDuty, and its duplicates; reads only.
+
+    By the id it knows (status, `adoptId`, the signing Secret's annotation), else in a listing:
+    a subscription marked as this webhook's, else an unmarked one with the same endpoint.
+    """
     ctx = run.ctx
     client = connection.rest()
     known_id = run.previous.get("subscriptionId") or spec.adopt_id
     if held is not None and not known_id:
         known_id = held.annotations.get(SUBSCRIPTION_ANNOTATION)
     if known_id:
-        listing = await ctx.listings.get(
-            client, desired.scope, watcher=(WEBHOOK.plural, run.namespace, run.name), item=known_id
-        )
+        listing = await ctx.listings.get(client, desired.scope)
         found = listing.get(known_id)
         try:
             if found is None:
                 found = await client.webhooks.get(known_id)
                 ctx.listings.upsert(client, found)
-            return await _without_duplicates(run, spec, client, [found, *listing.values()], held)
+            return choose([found, *listing.values()], run.key, held)
         except NotFoundError:
             if (
                 spec.adopt_id
@@ -184,39 +201,12 @@ async def _find_actual(
         requested_since(run.body, run.started),
         ctx.listings.unsettled_since(client, desired.scope),
     )
-    listing = await ctx.listings.get(
-        client, desired.scope, fresh_since=since, watcher=(WEBHOOK.plural, run.namespace, run.name)
-    )
-    ours = [s for s in listing.values() if marker_of(s) == (run.namespace, run.name)]
+    listing = await ctx.listings.get(client, desired.scope, fresh_since=since)
+    ours = [s for s in listing.values() if marker_of(s) == run.key]
     if ours:
-        return await _without_duplicates(run, spec, client, ours, held)
+        return choose(ours, run.key, held)
     unmarked = [s for s in listing.values() if marker_of(s) is None and desired.is_same_endpoint(s)]
-    return unmarked[0] if unmarked else None
-
-
-async def _without_duplicates(
-    run: WebhookRun,
-    spec: WebhookSpec,
-    client: PagerDutyClient,
-    candidates: list[WebhookSubscription],
-    held: SecretData | None,
-) -> WebhookSubscription:
-    """The one subscription to keep among `candidates[0]` and those marked as this webhook's.
-
-    The one whose signing secret the operator holds wins, else the first candidate. The other
-    marked ones are duplicates left by a crash or an ambiguous create (even one that completed
-    after a later reconcile had already created another) and are deleted (Manage only).
-    """
-    mine = (run.namespace, run.name)
-    ours = [candidates[0]] + [
-        s for s in candidates[1:] if marker_of(s) == mine and s.id != candidates[0].id
-    ]
-    keep = next((s for s in ours if _holds_secret_for(held, spec, s.id)), ours[0])
-    if spec.management_policy == "Manage":
-        for duplicate in ours:
-            if duplicate.id != keep.id and marker_of(duplicate) == mine:
-                await _delete(run, client, duplicate.id, "DeletedDuplicate")
-    return keep
+    return Chosen(unmarked[0], ()) if unmarked else None
 
 
 def _observe(
@@ -313,54 +303,20 @@ def _adopted_without_secret(run: WebhookRun, actual: WebhookSubscription) -> boo
     return previous.get("subscriptionId") == actual.id and signing.get("reason") == "NotHeld"
 
 
-async def _converge(
+async def _execute(
     run: WebhookRun,
     spec: WebhookSpec,
     client: PagerDutyClient,
     desired: DesiredSubscription,
-    actual: WebhookSubscription,
-    held: SecretData | None,
+    actual: WebhookSubscription | None,
+    steps: Plan,
 ) -> WebhookSubscription:
-    holds = _holds_secret_for(held, spec, actual.id)
-    reasons = desired.replacement_reasons(actual)
-    if holds and held is not None:
-        value = held.data[spec.signing_secret_ref.key]
-        if held.annotations.get(DIGEST_ANNOTATION) != headers_digest(list(desired.headers), value):
-            reasons.append("customHeaders values")
-    elif spec.rotate_signing_secret:
-        reasons.append("rotateSigningSecret")
-    elif marker_of(actual) is not None and not _adopted_without_secret(run, actual):
-        reasons.append("signing secret lost")
-    if reasons:
-        old_id = actual.id
-        if reasons == ["signing secret lost"]:
-            # Nobody can verify what this one delivers any more (e.g. a crash came between the
-            # create and the Secret write): delete it first, so that replacing it never needs a
-            # second place among PagerDuty's 10 per service or team, which a concurrent create
-            # of another webhook would then find taken.
-            await _delete(run, client, old_id, "DeletedReplaced")
-            new = await _create(run, spec, client, desired, reason=None)
-            run.ctx.post_event(
-                run.body, "Normal", "Replaced", f"replaced {old_id} by {new.id}: {reasons[0]}"
-            )
-            return new
-        try:
-            new = await _create(run, spec, client, desired, reason=None)
-        except ProductLimitError:
-            if actual.filter != desired.scope:
-                raise
-            # The scope holds PagerDuty's maximum (10 per service or team), this one included:
-            # make room by deleting the old subscription first. A crash in between leaves
-            # nothing to find, so the next reconcile simply creates.
-            await _delete(run, client, old_id, "DeletedReplaced")
-            new = await _create(run, spec, client, desired, reason=None)
-        else:
-            await _delete(run, client, old_id, "DeletedReplaced")
-        run.ctx.post_event(
-            run.body, "Normal", "Replaced", f"replaced {old_id} by {new.id}: {', '.join(reasons)}"
-        )
-        return new
-    if holds:
+    """Carry out `steps` (from `plan`), posting an Event for each change."""
+    if steps.create or actual is None:
+        return await _create(run, spec, client, desired, reason="Created")
+    if steps.replace is not None:
+        return await _replace(run, spec, client, desired, steps.replace)
+    if steps.secret_held:
         _signing_secret_held(run, spec, actual.id)
     else:
         run.status.signing_secret = None
@@ -370,22 +326,55 @@ async def _converge(
             f"subscription {actual.id} was adopted and PagerDuty shows its signing secret only "
             "at creation; set rotateSigningSecret: true to replace it and store a new one",
         )
-    change = desired.in_place_changes(actual)
-    if change is not None:
-        adopted = run.previous.get("subscriptionId") != actual.id
-        actual = await client.webhooks.update(actual.id, change)
+    if steps.update is not None:
+        actual = await client.webhooks.update(actual.id, steps.update)
         run.ctx.listings.remove(client, actual.id)
         run.ctx.listings.upsert(client, actual)
-        fields = [k for k, v in change.model_dump().items() if v is not None]
+        fields = [k for k, v in steps.update.model_dump().items() if v is not None]
         run.event("Normal", "Updated", f"updated subscription {actual.id}: {', '.join(fields)}")
-        if adopted:
-            run.event("Normal", "Adopted", f"adopted existing webhook subscription {actual.id}")
-    elif run.previous.get("subscriptionId") != actual.id:
+    if steps.adopt:
         run.event("Normal", "Adopted", f"adopted existing webhook subscription {actual.id}")
-    if desired.active and actual.delivery_method.temporarily_disabled:
+    if steps.enable and actual.delivery_method.temporarily_disabled:
         actual = await client.webhooks.enable(actual.id)
         run.event("Normal", "Enabled", f"re-enabled temporarily disabled subscription {actual.id}")
     return actual
+
+
+async def _replace(
+    run: WebhookRun,
+    spec: WebhookSpec,
+    client: PagerDutyClient,
+    desired: DesiredSubscription,
+    replace: Replace,
+) -> WebhookSubscription:
+    old_id = replace.old_id
+    if replace.delete_first:
+        # Nobody can verify what this one delivers any more (e.g. a crash came between the
+        # create and the Secret write): delete it first, so that replacing it never needs a
+        # second place among PagerDuty's 10 per service or team, which a concurrent create
+        # of another webhook would then find taken.
+        await _delete(run, client, old_id, "DeletedReplaced")
+        new = await _create(run, spec, client, desired, reason=None)
+    else:
+        try:
+            new = await _create(run, spec, client, desired, reason=None)
+        except ProductLimitError:
+            if not replace.may_make_room:
+                raise
+            # The scope holds PagerDuty's maximum (10 per service or team), this one included:
+            # make room by deleting the old subscription first. A crash in between leaves
+            # nothing to find, so the next reconcile simply creates.
+            await _delete(run, client, old_id, "DeletedReplaced")
+            new = await _create(run, spec, client, desired, reason=None)
+        else:
+            await _delete(run, client, old_id, "DeletedReplaced")
+    run.ctx.post_event(
+        run.body,
+        "Normal",
+        "Replaced",
+        f"replaced {old_id} by {new.id}: {', '.join(replace.reasons)}",
+    )
+    return new
 
 
 async def _delete(
