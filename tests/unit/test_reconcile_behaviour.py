@@ -1,0 +1,215 @@
+"""Webhook and integration behaviour in milliseconds, without a control plane.
+
+The real reconcilers, the in-process simulator and an in-memory Kubernetes behind the real
+`Kube` facade (tests/support/memory_kube.py). Each test reconciles as the operator does (read
+the object, reconcile, write the whole status) and checks status, Secrets, Events and what
+PagerDuty (the simulator) holds. The e2e suites run the same behaviours through kopf and a
+real apiserver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from pagerduty_operator.config import EndpointOverrides, OperatorConfig
+from pagerduty_operator.models.identity import SUBSCRIPTION_ANNOTATION
+from pagerduty_operator.models.resources import INTEGRATION, WEBHOOK
+from pagerduty_operator.pagerduty import ApiToken, Endpoints, PagerDutyClient
+from pagerduty_operator.pagerduty.resources.webhooks import (
+    NewWebhookSubscription,
+    WebhookFilter,
+    WebhookSubscription,
+)
+from pagerduty_operator.reconcile.clients import ClientRegistry
+from pagerduty_operator.reconcile.context import ReconcileContext
+from pagerduty_operator.reconcile.integration_users import sync_integration
+from pagerduty_operator.reconcile.run import Outcome
+from pagerduty_operator.reconcile.webhook import reconcile_webhook
+from pagerduty_operator.reconcile.webhook_desired import marker
+from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
+from pagerduty_simulator import SimulatorConfig, SimulatorServer
+from support.memory_kube import MemoryKube
+from support.sim_seed import CHECKOUT, US_FULL
+
+NS = "team-a"
+URL = "https://hooks.checkout.example.com/pagerduty/v3"
+RECONCILERS = {INTEGRATION.plural: sync_integration, WEBHOOK.plural: reconcile_webhook}
+
+
+class Desk:
+    """One namespace of one operator: objects in memory, PagerDuty in the simulator."""
+
+    def __init__(self, sim: SimulatorServer, client: PagerDutyClient) -> None:
+        self.kube = MemoryKube()
+        self.pd = client
+        self.events: list[tuple[str, str, str]] = []
+        config = OperatorConfig(endpoints=EndpointOverrides(api_us=sim.us_url))
+        self.ctx = ReconcileContext(
+            kube=self.kube,
+            clients=ClientRegistry(self.kube, config.endpoints),
+            config=config,
+            post_event=lambda body, type_, reason, message: self.events.append(
+                (type_, reason, message)
+            ),
+        )
+
+    def integration(self, *, service_id: str = CHECKOUT, secret: bool = True) -> None:
+        if secret:
+            self.kube.put_secret(NS, "pd", {"token": US_FULL})
+        spec = {
+            "serviceId": service_id,
+            "credentials": {"apiKey": {"secretKeyRef": {"name": "pd", "key": "token"}}},
+        }
+        self.put(INTEGRATION.plural, "checkout", spec)
+
+    def webhook(self, name: str = "incidents", **spec: Any) -> None:
+        self.put(
+            WEBHOOK.plural,
+            name,
+            {
+                "integrationRef": {"name": "checkout"},
+                "url": URL,
+                "events": ["incident.triggered", "incident.resolved"],
+                "signingSecretRef": {"name": f"{name}-signing"},
+                **spec,
+            },
+        )
+
+    def put(self, plural: str, name: str, spec: dict[str, Any]) -> None:
+        key = (plural, NS, name)
+        old = self.kube.objects.get(key)
+        generation = (old["metadata"]["generation"] + 1) if old else 1
+        body = {"metadata": {"namespace": NS, "name": name, "generation": generation}}
+        if old:
+            body["status"] = old.get("status") or {}
+        self.kube.put_object(plural, {**body, "spec": spec})
+
+    async def reconcile(self, plural: str, name: str) -> Outcome[Any]:
+        body = await self.kube.get_object(plural, NS, name)
+        assert body is not None
+        outcome = await RECONCILERS[plural](self.ctx, body)
+        await self.kube.patch_status(plural, NS, name, outcome.dumped())
+        return outcome
+
+    def condition(self, plural: str, name: str, type_: str) -> tuple[str, str, str]:
+        status = self.kube.status_of(plural, NS, name)
+        found = {c["type"]: c for c in status.get("conditions") or []}[type_]
+        return found["status"], found["reason"], found["message"]
+
+    def reasons(self) -> list[str]:
+        return [reason for _, reason, _ in self.events]
+
+    async def subscriptions(self) -> list[WebhookSubscription]:
+        return [s async for s in self.pd.webhooks.iterate()]
+
+
+@pytest.fixture
+async def desk() -> AsyncIterator[Desk]:
+    async with SimulatorServer(SimulatorConfig()) as sim:
+        endpoints = Endpoints.single_host(sim.us_url, region="us")
+        async with PagerDutyClient(ApiToken(US_FULL), endpoints=endpoints) as client:
+            yield Desk(sim, client)
+
+
+async def test_an_integration_with_an_api_key_is_ready(desk: Desk) -> None:
+    desk.integration()
+    outcome = await desk.reconcile(INTEGRATION.plural, "checkout")
+    assert outcome.ready
+    status = desk.kube.status_of(INTEGRATION.plural, NS, "checkout")
+    assert status["authMethod"] == "APIKey"
+    assert status["service"]["id"] == CHECKOUT
+    assert status["observedGeneration"] == 1
+
+
+async def test_an_integration_without_its_secret_names_it(desk: Desk) -> None:
+    desk.integration(secret=False)
+    assert not (await desk.reconcile(INTEGRATION.plural, "checkout")).ready
+    status, reason, message = desk.condition(INTEGRATION.plural, "checkout", "Ready")
+    assert (status, reason) == ("False", "SecretNotFound")
+    assert "'pd'" in message
+
+
+async def test_an_integration_on_a_missing_service_names_spec_service_id(desk: Desk) -> None:
+    desk.integration(service_id="PNOSUCH")
+    await desk.reconcile(INTEGRATION.plural, "checkout")
+    status, reason, message = desk.condition(INTEGRATION.plural, "checkout", "Ready")
+    assert (status, reason) == ("False", "ServiceNotFound")
+    assert message.startswith("spec.serviceId: PagerDuty service PNOSUCH ")
+
+
+async def test_a_webhook_is_created_once_and_its_secret_stored(desk: Desk) -> None:
+    desk.integration()
+    desk.webhook()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    assert desk.condition(WEBHOOK.plural, "incidents", "Ready")[:2] == ("True", "Ready")
+    (created,) = await desk.subscriptions()
+    status = desk.kube.status_of(WEBHOOK.plural, NS, "incidents")
+    assert status["subscriptionId"] == created.id
+    assert status["signingSecret"] == {"name": "incidents-signing", "key": "signingSecret"}
+    secret = desk.kube.secrets[(NS, "incidents-signing")]
+    assert secret["metadata"]["annotations"][SUBSCRIPTION_ANNOTATION] == created.id
+    assert desk.kube.secret_data(NS, "incidents-signing")["signingSecret"]
+    assert desk.reasons() == ["Created"]
+
+    await desk.reconcile(WEBHOOK.plural, "incidents")  # level-based: nothing more to do
+    assert [s.id for s in await desk.subscriptions()] == [created.id]
+    assert desk.reasons() == ["Created"]
+
+
+async def test_a_changed_url_replaces_the_subscription(desk: Desk) -> None:
+    desk.integration()
+    desk.webhook()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (old,) = await desk.subscriptions()
+    desk.webhook(url="https://hooks.example.com/new")
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (new,) = await desk.subscriptions()
+    assert new.id != old.id
+    assert new.delivery_method.url == "https://hooks.example.com/new"
+    assert desk.reasons() == ["Created", "DeletedReplaced", "Replaced"]
+    assert desk.events[-1][2] == f"replaced {old.id} by {new.id}: url"
+
+
+async def test_a_lost_signing_secret_deletes_first_then_creates(desk: Desk) -> None:
+    desk.integration()
+    desk.webhook()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    del desk.kube.secrets[(NS, "incidents-signing")]
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    assert desk.reasons() == ["Created", "DeletedReplaced", "Replaced"]
+    assert desk.events[-1][2].endswith(": signing secret lost")
+    assert len(await desk.subscriptions()) == 1
+    assert desk.condition(WEBHOOK.plural, "incidents", "SigningSecretAvailable")[0] == "True"
+
+
+async def test_a_duplicate_marked_subscription_is_deleted(desk: Desk) -> None:
+    desk.integration()
+    desk.webhook()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (kept,) = await desk.subscriptions()
+    await desk.pd.webhooks.create(
+        NewWebhookSubscription(
+            url=URL,
+            events=["incident.triggered"],
+            filter=WebhookFilter.service(CHECKOUT),
+            description=f"left by a crash {marker(NS, 'incidents')}",
+            active=True,
+            custom_headers=[],
+        )
+    )
+    desk.ctx.listings = SubscriptionListings()  # as after a restart: listings read afresh
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    assert [s.id for s in await desk.subscriptions()] == [kept.id]
+    assert "DeletedDuplicate" in desk.reasons()
+
+
+async def test_observe_reports_a_missing_subscription_without_writing(desk: Desk) -> None:
+    desk.integration()
+    desk.webhook(managementPolicy="Observe")
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    assert desk.condition(WEBHOOK.plural, "incidents", "Ready")[:2] == ("False", "NotFound")
+    assert await desk.subscriptions() == []
+    assert desk.events == []
