@@ -85,9 +85,12 @@ async def test_a_route_to_an_unknown_service_names_spec_actions_route_to(
     explained = explain(error, spec, ref, "pd")
     assert isinstance(explained, RuleRefused)
     assert explained.reason == SharedReason.INVALID_INPUT
-    assert "spec.actions.routeTo 'PNOSUCH' must be the id of a service" in explained.message
+    assert explained.message == (
+        f"PagerDuty refused the rule in the router path {ACME_GLOBAL}: spec.actions.routeTo "
+        "'PNOSUCH' (actions.route_to in PagerDuty's API) must be the id of a service of this "
+        "account"
+    )
     assert "sets[" not in explained.message
-    assert "route_to" not in explained.message
 
 
 async def test_other_errors_pass_through_unchanged(pd: PagerDutyClient) -> None:

@@ -47,14 +47,20 @@ def target_field(spec: IncidentRuleSpec, ref: PathRef, integration: str) -> str:
 
 
 def spec_field(spec: IncidentRuleSpec, pagerduty_field: str) -> str:
-    """`actions.route_to` -> `spec.actions.routeTo 'PXXXXXX'` (the value when it is the spec's)."""
+    """`actions.route_to` -> `spec.actions.routeTo 'PXXXXXX' (actions.route_to in PagerDuty's API)`.
+
+    The value is shown when it is the spec's; PagerDuty's name of the field follows when it
+    differs, for whoever compares with PagerDuty's documentation or UI.
+    """
     head, _, rest = pagerduty_field.partition(".")
     if head == "actions" and rest:
         name = re.split(r"[.\[]", rest, maxsplit=1)[0]
         tail = rest[len(name) :]
         value = getattr(spec.actions, name, None) if spec.actions is not None else None
         shown = f" {value!r}" if isinstance(value, str | int | bool) else ""
-        return f"spec.actions.{to_camel(name)}{tail}{shown}"
+        camel = to_camel(name)
+        api_name = f" (actions.{name} in PagerDuty's API)" if camel != name else ""
+        return f"spec.actions.{camel}{tail}{shown}{api_name}"
     return "spec." + ".".join(to_camel(part) for part in pagerduty_field.split("."))
 
 
