@@ -169,7 +169,9 @@ async def _locate(
     """The subscription this webhook has in PagerDuty, and its duplicates; reads only.
 
     By the id it knows (status, `adoptId`, the signing Secret's annotation), else in a listing:
-    a subscription marked as this webhook's, else an unmarked one with the same endpoint.
+    a subscription marked as this webhook's, else an unmarked one with the same endpoint. The
+    listings it reads are watched for this webhook: a later read showing its subscription
+    changed kicks it (drift corrected within one resync interval).
     """
     ctx = run.ctx
     client = connection.rest()
@@ -177,7 +179,9 @@ async def _locate(
     if held is not None and not known_id:
         known_id = held.annotations.get(SUBSCRIPTION_ANNOTATION)
     if known_id:
-        listing = await ctx.listings.get(client, desired.scope)
+        listing = await ctx.listings.get(
+            client, desired.scope, watcher=(WEBHOOK.plural, *run.key), item=known_id
+        )
         found = listing.get(known_id)
         try:
             if found is None:
@@ -201,7 +205,9 @@ async def _locate(
         requested_since(run.body, run.started),
         ctx.listings.unsettled_since(client, desired.scope),
     )
-    listing = await ctx.listings.get(client, desired.scope, fresh_since=since)
+    listing = await ctx.listings.get(
+        client, desired.scope, fresh_since=since, watcher=(WEBHOOK.plural, *run.key)
+    )
     ours = [s for s in listing.values() if marker_of(s) == run.key]
     if ours:
         return choose(ours, run.key, held)
