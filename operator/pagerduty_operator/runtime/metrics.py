@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -28,6 +28,12 @@ CHANGES = Counter(
     "pagerduty_operator_pagerduty_changes",
     "Changes made in PagerDuty by kind and action (Created, Updated, Replaced, Deleted ...).",
     ["kind", "action"],
+    registry=REGISTRY,
+)
+LEADER = Gauge(
+    "pagerduty_operator_leader",
+    "1 while this process reconciles: it holds the leader-election Lease (--leader-elect), or "
+    "runs without leader election; 0 while it stands by.",
     registry=REGISTRY,
 )
 DRIFT_CORRECTIONS = Counter(
