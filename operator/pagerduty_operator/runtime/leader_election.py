@@ -113,8 +113,8 @@ class LeaseApi:
 
     async def replace(self, record: LeaseRecord) -> None:
         """Replace the Lease last read or written; 409 when it changed since."""
-        if self._object is None:
-            raise RuntimeError("the Lease must be read or created before it is replaced")
+        if self._object is None:  # deleted (404 on the last read) or never read
+            raise ApiException(status=404, reason="Lease not found")
         body = dict(self._object)
         body["spec"] = record.spec()
         path = f"{self._collection}/{quote(self.name, safe='')}"
@@ -132,14 +132,15 @@ class LeaderElector:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pause: Callable[[float, asyncio.Future[None]], Awaitable[None]] | None = None,
         on_change: Callable[[bool], None] | None = None,
     ) -> None:
         self.api = api
         self.identity = identity
         self.timings = timings
         self.state = ElectionState(identity, timings.lease_duration)
-        self._monotonic, self._wall, self._sleep = monotonic, wall, sleep
+        self._monotonic, self._wall = monotonic, wall
+        self._pause_for = pause or wake_after
         self._on_change = on_change
         self.contacted = False
         """The apiserver answered at least once (the readiness of a candidate)."""
@@ -194,15 +195,20 @@ class LeaderElector:
         No jitter between attempts (client-go adds up to 120 %): with a handful of replicas the
         extra requests cost nothing and a released lease is taken within one retry period.
         """
+        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         while not await self.try_acquire_or_renew():
-            await self._sleep(self.timings.retry_period)
+            await self._pause_for(self.timings.retry_period, never)
         logger.info("Leading: lease %s/%s acquired.", self.api.namespace, self.api.name)
         self._set_leading(True)
 
-    async def keep_leading(self) -> None:
-        """Renew every retry period; return when no renewal succeeded for the renew deadline."""
-        while True:
-            await self._sleep(self.timings.retry_period)
+    async def keep_leading(self, done: asyncio.Future[None] | None = None) -> None:
+        """Renew every retry period; return when no renewal succeeded for the renew deadline.
+
+        Completing `done` ends the loop between two attempts (never in the middle of a write: a
+        write abandoned in its thread would still change the Lease's resourceVersion).
+        """
+        done = done or asyncio.get_running_loop().create_future()
+        while not await self._pause(self.timings.retry_period, done):
             deadline = self._monotonic() + self.timings.renew_deadline
             while not await self.try_acquire_or_renew():
                 left = deadline - self._monotonic()
@@ -212,25 +218,71 @@ class LeaderElector:
                     )
                     self._set_leading(False)
                     return
-                await self._sleep(min(self.timings.retry_period, left))
-            if not self.state.is_leader():  # pragma: no cover - a renewal only writes our name
-                self._set_leading(False)
-                return
+                if await self._pause(min(self.timings.retry_period, left), done):
+                    return
+
+    async def _pause(self, seconds: float, done: asyncio.Future[None]) -> bool:
+        """Wait `seconds` or until `done`; True when `done`."""
+        if not done.done():
+            await self._pause_for(seconds, done)
+        return done.done()
 
     async def release(self) -> bool:
-        """Give the lease up (empty holder) so that a standby leads at once; True when done."""
+        """Give the lease up (empty holder) so that a standby leads at once; True when done.
+
+        A conflict (the Lease changed since this candidate last wrote it) is retried once with
+        the Lease read again, as long as it still names this candidate.
+        """
         self._set_leading(False)
-        record = self.state.release_record(self._wall())
-        if record is None:
+        for attempt in range(2):
+            record = self.state.release_record(self._wall())
+            if record is None:
+                return True
+            try:
+                await self._bounded(self.api.replace(record))
+            except FAILURES as error:
+                conflict = isinstance(error, ApiException) and error.status == 409
+                if attempt == 0 and conflict and await self._reread():
+                    continue
+                logger.warning("Lease %s not released: %s", self.api.name, _why(error))
+                return False
+            self.state.written(record, self._monotonic())
+            logger.info("Lease %s/%s released.", self.api.namespace, self.api.name)
             return True
+        return False  # pragma: no cover - the loop always returns
+
+    async def _reread(self) -> bool:
+        """Read the Lease again; True when it still names this candidate as its holder."""
         try:
-            await self._bounded(self.api.replace(record))
-        except FAILURES as error:
-            logger.warning("Lease %s not released: %s", self.api.name, _why(error))
+            current = await self._bounded(self.api.get())
+        except FAILURES:
             return False
-        self.state.written(record, self._monotonic())
-        logger.info("Lease %s/%s released.", self.api.namespace, self.api.name)
-        return True
+        if current is None:
+            return False
+        self.state.observe(current, self._monotonic())
+        return self.state.is_leader()
+
+
+async def wake_after(seconds: float, done: asyncio.Future[None]) -> None:
+    """Sleep `seconds`, or less if `done` completes first.
+
+    Creates no task: kopf, once started in this loop, takes every task created after its start
+    for one of its own, waits for it when it stops and then cancels it.
+    """
+    loop = asyncio.get_running_loop()
+    wake: asyncio.Future[None] = loop.create_future()
+
+    def wake_up(*_: object) -> None:
+        if not wake.done():
+            wake.set_result(None)
+
+    timer = loop.call_later(seconds, wake_up)
+    done.add_done_callback(wake_up)
+    try:
+        await wake
+    finally:
+        timer.cancel()
+        done.remove_done_callback(wake_up)
 
 
 def _why(error: BaseException) -> str:

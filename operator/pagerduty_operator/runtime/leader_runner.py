@@ -72,7 +72,7 @@ async def serve_probes(address: str, elector: LeaderElector) -> web.AppRunner:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=0)
     await runner.setup()
     host, _, port = address.rpartition(":")
     await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
@@ -141,6 +141,14 @@ class Candidate:
 
     async def _lead(self) -> int:
         config = self.config
+        # The renewal task exists before kopf starts: kopf treats every task created while it
+        # runs as its own, waits for it when stopping (5 s) and then cancels it.
+        done_leading: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        renewing = asyncio.create_task(
+            self.elector.keep_leading(done_leading), name="lease renewal"
+        )
+        await asyncio.sleep(0)
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         operator = asyncio.create_task(
             kopf.operator(
                 registry=self.registry,
@@ -148,10 +156,16 @@ class Candidate:
                 namespaces=config.namespaces,
                 standalone=config.standalone,
                 stop_flag=self.kopf_stop,
+                ready_flag=started,
             ),
             name="kopf",
         )
-        renewing = asyncio.create_task(self.elector.keep_leading(), name="lease renewal")
+        await asyncio.wait({operator, renewing, started}, return_when=asyncio.FIRST_COMPLETED)
+        if started.done():
+            # kopf has installed its signal handlers by now; ours replace them and stop kopf
+            # through its stop flag. (kopf, given both, leaves its stop-flag waiter pending after
+            # a signal and waits 5 s for that "hung" task before it returns.)
+            self._handle_signals()
         await asyncio.wait({operator, renewing}, return_when=asyncio.FIRST_COMPLETED)
         if renewing.done():
             logger.error(
@@ -162,10 +176,10 @@ class Candidate:
             with contextlib.suppress(BaseException):
                 await operator
             return 1
-        renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
-        self._handle_signals()  # kopf replaced our handlers while it ran
+        # The renewal in flight, if any, completes: no write is abandoned in its thread.
+        done_leading.set_result(None)
+        await renewing
+        self._handle_signals()  # kopf may have replaced our handlers while it ran
         failed = operator.cancelled() or operator.exception() is not None
         if failed:
             error = None if operator.cancelled() else operator.exception()
