@@ -1,59 +1,20 @@
-"""Operator processes started with `--leader-elect`, and who leads among them.
-
-Which process leads is read from each one's `pagerduty_operator_leader` gauge; the Lease itself
-is read from the apiserver. Timings are short by default so that a SIGKILL hand-over takes a few
-seconds; `PDO_LEADER_TIMINGS=15,10,2` runs the tests with controller-runtime's defaults.
-"""
+"""Operator processes started with `--leader-elect` on one Lease (see `support.leadership`)."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from kubernetes import client
 
 from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
+from support.leadership import is_leading, leader_args, the_leader
 from support.waiting import wait_for
 
-_timings = [
-    float(part) for part in os.environ.get("PDO_LEADER_TIMINGS", "4,3,0.5").split(",") if part
-]
-LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = int(_timings[0]), _timings[1], _timings[2]
-LEADER_GAUGE = re.compile(r"^pagerduty_operator_leader (\S+)$", re.MULTILINE)
 RECONCILES = re.compile(r"^pagerduty_operator_reconciles_total\{[^}]*\} (\S+)$", re.MULTILINE)
-
-
-def leader_args(namespace: str, lease: str) -> list[str]:
-    return [
-        "--leader-elect",
-        "--leader-election-namespace",
-        namespace,
-        "--leader-election-id",
-        lease,
-        "--leader-elect-lease-duration",
-        str(LEASE_DURATION),
-        "--leader-elect-renew-deadline",
-        str(RENEW_DEADLINE),
-        "--leader-elect-retry-period",
-        str(RETRY_PERIOD),
-    ]
-
-
-def is_leading(operator: OperatorProcess) -> bool | None:
-    """The process's leader gauge; None when it does not answer (stopped, or starting)."""
-    if operator.process.poll() is not None:
-        return None
-    try:
-        text = operator.metrics()
-    except httpx.HTTPError:
-        return None
-    found = LEADER_GAUGE.search(text)
-    return None if found is None else float(found.group(1)) == 1.0
 
 
 def reconciles(operator: OperatorProcess) -> float:
@@ -74,14 +35,7 @@ class Replicas:
 
     def leader(self, timeout: float = 60.0) -> OperatorProcess:
         """The one leading process (waits until exactly one leads)."""
-        found = wait_for(
-            lambda: (lambda ls: ls if len(ls) == 1 else None)(self.leaders()),
-            what="exactly one leading operator",
-            timeout=timeout,
-            interval=0.05,
-            describe=lambda: f"leader gauges: {[is_leading(o) for o in self.operators]}",
-        )
-        return found[0]
+        return the_leader(self.operators, timeout)
 
     def standbys(self, leader: OperatorProcess) -> list[OperatorProcess]:
         return [o for o in self.operators if o is not leader]

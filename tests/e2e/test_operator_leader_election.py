@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client
-from leader_harness import LEASE_DURATION, RETRY_PERIOD, Replicas, reconciles, start_replicas
+from leader_harness import Replicas, reconciles, start_replicas
 from operator_harness import Cluster, SecretLedger, Sim, Tenant, cleanup_tenant, new_tenant
 
 from pagerduty_devenv import ControlPlane
+from support.leadership import LEASE_DURATION, RETRY_PERIOD
 from support.waiting import CONVERGE_SECONDS
 
 PREFIX = "pdl-"
