@@ -25,9 +25,9 @@ class Counting(LeaderElector):
     attempts = 0
     successes = 0
 
-    async def try_acquire_or_renew(self) -> bool:
+    async def try_acquire_or_renew(self, within: float | None = None) -> bool:
         self.attempts += 1
-        won = await super().try_acquire_or_renew()
+        won = await super().try_acquire_or_renew(within)
         self.successes += int(won)
         return won
 

@@ -12,10 +12,18 @@ Why not the `kubernetes` client's own `kubernetes.leaderelection` (evaluated wit
   checks call `sys.exit`;
 - `LeaseLock` does not maintain `leaseTransitions`.
 
-So this module is client-go's algorithm (see `lease` for the decisions), with the sync kubernetes
-client run only through `asyncio.to_thread`, and plain JSON bodies through the `ApiClient`
-(as `kube` does: no generated API module). Writes are optimistic: a replace carries the
-`resourceVersion` last read, so of two candidates writing at once one gets 409 Conflict.
+So this module is client-go's algorithm (see `lease` for the decisions), with plain JSON bodies
+through the `ApiClient` (as `kube` does: no generated API module). Writes are optimistic: a
+replace carries the `resourceVersion` last read, so of two candidates writing at once one gets
+409 Conflict.
+
+The blocking client calls run in threads, never in the event loop, but in a small pool of the
+elector's own rather than `asyncio.to_thread`'s shared default pool: under load every reconcile
+queues its Kubernetes calls there (six threads on two cores), and a renewal waiting behind them
+would let the lease expire while this process still reconciles; measured in the failover test, a
+standby took over from a leader that was still running. Each attempt is bounded by the renew
+deadline (`asyncio.timeout`, which creates no task: see `wake_after`), and every HTTP request by
+the same timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,8 +72,13 @@ class LeaseApi:
         self.namespace = namespace
         self.name = name
         self._timeout = request_timeout
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lease")
         self._object: dict[str, Any] | None = None
         """The Lease last read or written: its metadata (resourceVersion) goes back on replace."""
+
+    async def _run(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._call, method, path, body)
 
     @property
     def _collection(self) -> str:
@@ -92,7 +106,7 @@ class LeaseApi:
         """The Lease's record, or None when the Lease does not exist."""
         path = f"{self._collection}/{quote(self.name, safe='')}"
         try:
-            lease = await asyncio.to_thread(self._call, "GET", path, None)
+            lease = await self._run("GET", path, None)
         except ApiException as error:
             if error.status == 404:
                 self._object = None
@@ -109,7 +123,7 @@ class LeaseApi:
             "metadata": {"name": self.name, "namespace": self.namespace},
             "spec": record.spec(),
         }
-        self._object = await asyncio.to_thread(self._call, "POST", self._collection, body)
+        self._object = await self._run("POST", self._collection, body)
 
     async def replace(self, record: LeaseRecord) -> None:
         """Replace the Lease last read or written; 409 when it changed since."""
@@ -118,7 +132,7 @@ class LeaseApi:
         body = dict(self._object)
         body["spec"] = record.spec()
         path = f"{self._collection}/{quote(self.name, safe='')}"
-        self._object = await asyncio.to_thread(self._call, "PUT", path, body)
+        self._object = await self._run("PUT", path, body)
 
 
 class LeaderElector:
@@ -153,22 +167,34 @@ class LeaderElector:
                 self._on_change(leading)
 
     async def _bounded(self, call: Awaitable[Any]) -> Any:
-        return await asyncio.wait_for(call, timeout=self.timings.renew_deadline)
+        async with asyncio.timeout(self.timings.renew_deadline):
+            return await call
 
-    async def try_acquire_or_renew(self) -> bool:
-        """One attempt (client-go's `tryAcquireOrRenew`); True when this candidate now leads."""
+    async def try_acquire_or_renew(self, within: float | None = None) -> bool:
+        """One attempt (client-go's `tryAcquireOrRenew`); True when this candidate now leads.
+
+        The whole attempt takes at most `within` seconds (default: the renew deadline).
+        """
+        try:
+            async with asyncio.timeout(within or self.timings.renew_deadline):
+                return await self._attempt()
+        except TimeoutError:
+            logger.warning("Lease %s: attempt timed out.", self.api.name)
+            return False
+
+    async def _attempt(self) -> bool:
         now, wall = self._monotonic(), self._wall()
         renewal = self.state.renewal(wall) if self.state.lease_valid(now) else None
         if renewal is not None:  # fast path: the leader assumes nobody wrote since
             try:
-                await self._bounded(self.api.replace(renewal))
+                await self.api.replace(renewal)
             except FAILURES as error:
                 logger.info("Optimistic lease renewal failed (%s); reading the lease.", _why(error))
             else:
                 self.state.written(renewal, self._monotonic())
                 return True
         try:
-            current = await self._bounded(self.api.get())
+            current = await self.api.get()
         except FAILURES as error:
             logger.warning("Cannot read lease %s: %s", self.api.name, _why(error))
             return False
@@ -176,13 +202,13 @@ class LeaderElector:
         try:
             if current is None:
                 record = self.state.new_record(wall)
-                await self._bounded(self.api.create(record))
+                await self.api.create(record)
             else:
                 claimed = self.state.claim(current, now, wall)
                 if claimed is None:
                     return False
                 record = claimed
-                await self._bounded(self.api.replace(record))
+                await self.api.replace(record)
         except FAILURES as error:
             logger.info("Lease %s not taken: %s", self.api.name, _why(error))
             return False
@@ -210,7 +236,8 @@ class LeaderElector:
         done = done or asyncio.get_running_loop().create_future()
         while not await self._pause(self.timings.retry_period, done):
             deadline = self._monotonic() + self.timings.renew_deadline
-            while not await self.try_acquire_or_renew():
+            # Every attempt ends by the deadline: a slow one cannot stretch it past the lease.
+            while not await self.try_acquire_or_renew(max(deadline - self._monotonic(), 0.001)):
                 left = deadline - self._monotonic()
                 if left <= 0:
                     logger.error(
