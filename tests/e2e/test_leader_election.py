@@ -49,7 +49,7 @@ async def _read(api: client.ApiClient, namespace: str) -> LeaseRecord:
     return record
 
 
-async def _wait(task: asyncio.Task[None]) -> None:
+async def _wait(task: asyncio.Task[bool]) -> None:
     async with asyncio.timeout(30):
         await asyncio.shield(task)
 

@@ -215,17 +215,21 @@ class LeaderElector:
         self.state.written(record, self._monotonic())
         return True
 
-    async def acquire(self) -> None:
-        """Return once this candidate holds the lease, trying every retry period.
+    async def acquire(self, done: asyncio.Future[None] | None = None) -> bool:
+        """Try every retry period until this candidate holds the lease (True) or `done` (False).
 
-        No jitter between attempts (client-go adds up to 120 %): with a handful of replicas the
-        extra requests cost nothing and a released lease is taken within one retry period.
+        `done` is checked between attempts, never in the middle of a write, so a stopped
+        candidate never leaves behind a lease it took without knowing. No jitter between
+        attempts (client-go adds up to 120 %): with a handful of replicas the extra requests cost
+        nothing and a released lease is taken within one retry period.
         """
-        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done = done or asyncio.get_running_loop().create_future()
         while not await self.try_acquire_or_renew():
-            await self._pause_for(self.timings.retry_period, never)
+            if await self._pause(self.timings.retry_period, done):
+                return False
         logger.info("Leading: lease %s/%s acquired.", self.api.namespace, self.api.name)
         self._set_leading(True)
+        return True
 
     async def keep_leading(self, done: asyncio.Future[None] | None = None) -> None:
         """Renew every retry period; return when no renewal succeeded for the renew deadline.

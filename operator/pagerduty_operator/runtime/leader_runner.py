@@ -99,12 +99,13 @@ class Candidate:
         self.config = config
         self.elector = elector
         self.registry = registry
-        self.stopping = asyncio.Event()
+        self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.kopf_stop = asyncio.Event()
         self._exit_now = exit_now
 
     def _on_signal(self) -> None:
-        self.stopping.set()
+        if not self.stopping.done():
+            self.stopping.set_result(None)
         self.kopf_stop.set()
 
     def _handle_signals(self) -> None:
@@ -125,15 +126,11 @@ class Candidate:
                 self.elector.api.name,
                 self.elector.identity,
             )
-            acquiring = asyncio.create_task(self.elector.acquire())
-            stopping = asyncio.create_task(self.stopping.wait())
-            await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (acquiring, stopping):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if not self.elector.leading:
+            if not await self.elector.acquire(self.stopping):
                 logger.info("Stopped while standing by.")
+                return 0
+            if self.stopping.done():  # stopped during the attempt that took the lease
+                await self.elector.release()
                 return 0
             return await self._lead()
         finally:
@@ -194,4 +191,8 @@ def run_with_leader_election(
     """Run as a candidate until stopped; returns the process exit status."""
     assert config.leader_election is not None
     elector = build_elector(config.leader_election, api_client)
-    return asyncio.run(Candidate(config, elector, registry).run())
+
+    async def candidate() -> int:  # the Candidate's futures belong to asyncio.run's loop
+        return await Candidate(config, elector, registry).run()
+
+    return asyncio.run(candidate())
