@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from kubernetes import client
 from leader_harness import Replicas, reconciles, start_replicas
@@ -73,6 +74,11 @@ def test_only_the_leader_reconciles(replicated: tuple[Tenant, Replicas]) -> None
     assert replicas.leaders() == [leader]
     assert "Waiting for lease" in standby.log()
     assert "PagerDutyWebhook" not in standby.log()
+    # Both are alive and ready: a standby must pass its probes (a rolling update waits for it).
+    for operator in (leader, standby):
+        for path in ("/healthz", "/readyz"):
+            url = f"http://127.0.0.1:{operator.health_port}{path}"
+            assert httpx.get(url, timeout=5).status_code == 200, (operator.log_path.name, path)
 
 
 def test_sigterm_hands_the_lease_over(
