@@ -61,13 +61,20 @@ def build_elector(settings: LeaderElection, api_client: client.ApiClient) -> Lea
 async def serve_probes(address: str, elector: LeaderElector) -> web.AppRunner:
     """`/healthz` (the process is alive) and `/readyz` (the election reached the apiserver)."""
 
+    def answer(status: int, text: str) -> web.Response:
+        # One request per connection, said so (`Connection: close`): a kept-alive connection's
+        # task would outlive kopf's start, and kopf waits for such tasks when it stops.
+        response = web.Response(status=status, text=text)
+        response.force_close()
+        return response
+
     async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        return answer(200, "ok")
 
     async def readyz(_: web.Request) -> web.Response:
         if elector.contacted:
-            return web.Response(text="ok")
-        return web.Response(status=503, text="waiting for the apiserver")
+            return answer(200, "ok")
+        return answer(503, "waiting for the apiserver")
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
