@@ -46,9 +46,9 @@ def replicated(
     try:
         yield tenant, replicas
     finally:
-        for operator in replicas.operators:
-            if operator.process.poll() is not None:
-                operator.restart()
+        # The finalizers need a leader: a replica still running is (or becomes) one.
+        if all(operator.process.poll() is not None for operator in replicas.operators):
+            replicas.operators[0].restart()
         cleanup_tenant(cluster, tenant, CONVERGE_SECONDS)
         replicas.stop()
 
