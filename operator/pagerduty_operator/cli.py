@@ -43,7 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pagerduty_operator.runtime.arguments import config_from_arguments
     from pagerduty_operator.runtime.runner import run_operator
 
-    return run_operator(config_from_arguments(args))
+    try:
+        config = config_from_arguments(args)
+    except ValueError as error:
+        print(f"pagerduty-operator run: error: {error}", file=sys.stderr)
+        return 2
+    return run_operator(config)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,19 @@ class EndpointOverrides:
 
 
 @dataclass(frozen=True)
+class LeaderElection:
+    """`--leader-elect`: only the holder of the Lease `namespace/lease_name` reconciles."""
+
+    namespace: str
+    lease_name: str = "pagerduty-operator"
+    lease_duration: int = 15
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+    identity: str = ""
+    """Empty: the host name (the pod's name) and a random suffix, unique per process."""
+
+
+@dataclass(frozen=True)
 class OperatorConfig:
     """Everything `pagerduty-operator run` needs to know."""
 
@@ -54,6 +67,8 @@ class OperatorConfig:
     cluster_scans: bool = True
     """List/watch CRDs (and namespaces when some are named); off when RBAC grants no such reads."""
     endpoints: EndpointOverrides = field(default_factory=EndpointOverrides)
+    leader_election: LeaderElection | None = None
+    """None: reconcile at once (one replica); else wait until holding the Lease."""
 
     @property
     def clusterwide(self) -> bool:

@@ -83,6 +83,12 @@ def install(
 ) -> Install:
     release, namespace = unique("pdo"), unique("chart-op")
     helm = Helm(Path(plane.bin_dir) / "helm", kubeconfig=plane.kubeconfig)
+    # The CRDs are cluster-wide and shared by every release these tests install: applied once
+    # here as the repository's crds/ (templated by the chart, they would belong to one release).
+    plane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=pdo-tests",
+        f"--filename={REPO / 'crds'}",
+    )  # fmt: skip
     helm.run(
         "install", release, str(CHART_DIR), f"--namespace={namespace}", "--create-namespace",
         f"--set=operator.healthPort={free_port()}",
@@ -92,6 +98,7 @@ def install(
         f"--set=operator.pagerduty.apiUrlEu={sim.eu_url}",
         f"--set=operator.pagerduty.eventsUrlEu={sim.eu_url}",
         f"--set=operator.pagerduty.oauthUrl={sim.us_url}",
+        "--set=crds.enabled=false",
         *(f"--set={s}" for s in sets),
     )  # fmt: skip
     plane.kubectl(
@@ -104,6 +111,11 @@ def install(
     operator = DeploymentProcess(work_dir, container, identity)
     operator.start()
     return Install(plane, helm, release, namespace, identity, operator)
+
+
+def account_of(release: Install) -> str:
+    """The release's full name: its ServiceAccount, Deployment and Lease are named so."""
+    return f"{release.release}-pagerduty-operator"
 
 
 def terminating_namespaces(plane: ControlPlane) -> list[str]:
@@ -271,6 +283,16 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
         assert not forbidden_lines(release.operator.log())
         assert "pagerduty_operator_reconciles_total" in release.operator.metrics()
         assert markers_in_pagerduty(simulator, tenant) > 0
+        # It reconciled as the leader, on the Lease the chart grants in its own namespace.
+        assert "--leader-elect" in release.operator.container["args"]
+        assert "pagerduty_operator_leader 1.0" in release.operator.metrics()
+        lease = json.loads(
+            plane.kubectl(
+                "get", "lease", account_of(release), f"--namespace={release.namespace}",
+                "-o", "json",
+            ).stdout
+        )  # fmt: skip
+        assert lease["spec"]["holderIdentity"]
 
         # GitOps hygiene: the operator never wrote a spec, and re-applying the same manifests
         # changes nothing.
@@ -305,6 +327,10 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
         assert me.can_i(plane, "patch", RULES, tenant, subresource="status")
         assert me.can_i(plane, "create", "events", tenant)
         assert me.can_i(plane, "watch", "customresourcedefinitions.apiextensions.k8s.io")
+        lease = f"leases.coordination.k8s.io/{account_of(release)}"
+        assert me.can_i(plane, "create", "leases.coordination.k8s.io", release.namespace)
+        for verb in ("get", "update"):
+            assert me.can_i(plane, verb, lease, release.namespace), verb
         # And nothing more.
         denied = [
             ("delete", "secrets", tenant),
@@ -330,6 +356,12 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
             ("escalate", "clusterroles.rbac.authorization.k8s.io", None),
             ("impersonate", "serviceaccounts", tenant),
             ("list", "nodes", None),
+            ("get", "leases.coordination.k8s.io/someone-elses", release.namespace),
+            ("update", "leases.coordination.k8s.io/someone-elses", release.namespace),
+            ("delete", lease, release.namespace),
+            ("list", "leases.coordination.k8s.io", release.namespace),
+            ("create", "leases.coordination.k8s.io", tenant),
+            ("get", lease, "kube-system"),
         ]
         allowed = [(v, r, n) for v, r, n in denied if me.can_i(plane, v, r, n)]
         assert not allowed, f"the operator's identity may also {allowed}"

@@ -29,7 +29,7 @@ from chart_helpers import (
     value_leaves,
 )
 
-from pagerduty_operator.config import EndpointOverrides, OperatorConfig
+from pagerduty_operator.config import EndpointOverrides, LeaderElection, OperatorConfig
 from pagerduty_operator.runtime.arguments import add_run_arguments, config_from_arguments
 
 CR = "pagerduty.ops.dev"
@@ -44,6 +44,8 @@ OPERATOR_RULES = (
 CRD_READS = {("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("list", "watch")}
 NAMESPACE_READS = {("", "namespaces", v) for v in ("list", "watch")}
 CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+LEADER_ROLE = "pdo-pagerduty-operator-leader-election"
+LEASES = "coordination.k8s.io"
 
 
 def render(helm: Helm, name: str, sets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -71,7 +73,9 @@ def test_lint_passes_strictly(helm: Helm, name: str) -> None:
 @pytest.mark.parametrize(
     ("setting", "complaint"),
     [
-        ("replicaCount=2", "additional properties 'replicaCount' not allowed"),
+        ("replicas=2", "additional properties 'replicas' not allowed"),
+        ("podDisruptionBudget.minAvaliable=1", "additional properties 'minAvaliable' not allowed"),
+        ("leaderElection.leaseDuration=0", "/leaderElection/leaseDuration"),
         ("operator.resyncIntervall=5", "additional properties 'resyncIntervall' not allowed"),
         ("image.pullPolicy=Sometimes", "/image/pullPolicy"),
         ("operator.pagerduty.apiUrlUs=ftp://proxy", "/operator/pagerduty/apiUrlUs"),
@@ -121,12 +125,21 @@ def test_every_value_is_in_the_configuration_reference() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(VALUE_SETS))
-def test_the_deployment_runs_one_restricted_recreated_replica(helm: Helm, name: str) -> None:
+def test_the_deployment_runs_restricted_replicas_with_leader_election(
+    helm: Helm, name: str
+) -> None:
     docs = render(helm, name)
     deployment = one(docs, "Deployment")
     spec = deployment["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
+    assert spec["replicas"] >= 2
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert "--leader-elect" in operator_container(docs)["args"]
+    readiness = operator_container(docs)["readinessProbe"]["httpGet"]
+    assert readiness == {"path": "/readyz", "port": "health"}
+    spread = spec["template"]["spec"]["topologySpreadConstraints"]
+    assert spread
+    for constraint in spread:  # each selects the operator's own pods
+        assert constraint["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
     pod = spec["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -153,7 +166,9 @@ def test_default_args_mean_the_operators_defaults_cluster_wide(
 ) -> None:
     container = operator_container(render(helm, "default"))
     config = operator_config(container, monkeypatch)
-    assert config == OperatorConfig()
+    assert config == OperatorConfig(
+        leader_election=LeaderElection("pagerduty-operator", "pdo-pagerduty-operator")
+    )
     assert config.clusterwide
     assert "env" not in container
 
@@ -177,6 +192,7 @@ def test_full_values_reach_the_operator(helm: Helm, monkeypatch: pytest.MonkeyPa
         log_format="text",
         log_level="DEBUG",
         cluster_scans=False,  # rbac.clusterScopedReads: false grants no CRD/namespace reads
+        leader_election=LeaderElection("pagerduty-operator", "pagerduty-leader", 30, 20.0, 4.0),
         endpoints=EndpointOverrides(
             api_us=f"{proxy}/api-us",
             api_eu=f"{proxy}/api-eu",
@@ -205,6 +221,13 @@ def test_full_values_reach_the_operator(helm: Helm, monkeypatch: pytest.MonkeyPa
         "volumeMounts"
     ]
     assert container["livenessProbe"]["failureThreshold"] == 6
+    assert container["readinessProbe"]["failureThreshold"] == 4
+    deployment = one(docs, "Deployment")["spec"]
+    assert deployment["replicas"] == 3
+    assert deployment["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+    assert one(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    assert "minAvailable" not in one(docs, "PodDisruptionBudget")["spec"]
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
 
 
 def test_image_tag_defaults_to_the_app_version(helm: Helm) -> None:
@@ -217,7 +240,7 @@ def test_cluster_wide_rbac_is_one_cluster_role_with_the_operators_rules(helm: He
     docs = render(helm, "default")
     roles = {r["metadata"]["name"]: r for r in by_kind(docs, "ClusterRole")}
     assert rules_of(roles["pdo-pagerduty-operator"]) == OPERATOR_RULES | CRD_READS
-    assert not by_kind(docs, "Role")
+    assert [r["metadata"]["name"] for r in by_kind(docs, "Role")] == [LEADER_ROLE]
     binding = one(docs, "ClusterRoleBinding")
     assert binding["roleRef"]["name"] == "pdo-pagerduty-operator"
     assert binding["subjects"] == [
@@ -231,11 +254,11 @@ def test_cluster_wide_rbac_is_one_cluster_role_with_the_operators_rules(helm: He
 
 def test_namespaced_rbac_is_a_role_per_watched_namespace(helm: Helm) -> None:
     docs = render(helm, "namespaced")
-    roles = by_kind(docs, "Role")
+    roles = [r for r in by_kind(docs, "Role") if r["metadata"]["name"] != LEADER_ROLE]
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["team-a", "team-b"]
     for role in roles:
         assert rules_of(role) == OPERATOR_RULES
-    bindings = by_kind(docs, "RoleBinding")
+    bindings = [b for b in by_kind(docs, "RoleBinding") if b["metadata"]["name"] != LEADER_ROLE]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == ["team-a", "team-b"]
     cluster_roles = {r["metadata"]["name"]: r for r in by_kind(docs, "ClusterRole")}
     # Cluster-wide, the operator may only list and watch CRDs and namespaces.
@@ -249,7 +272,87 @@ def test_namespaced_rbac_is_a_role_per_watched_namespace(helm: Helm) -> None:
 def test_strict_namespaced_mode_renders_nothing_cluster_scoped(helm: Helm) -> None:
     docs = render(helm, "full")
     assert not [d["kind"] for d in docs if d["kind"] in CLUSTER_SCOPED]
-    assert [r["metadata"]["namespace"] for r in by_kind(docs, "Role")] == ["team-a"]
+    roles = {r["metadata"]["name"]: r["metadata"]["namespace"] for r in by_kind(docs, "Role")}
+    assert roles == {"pagerduty": "team-a", "pagerduty-leader-election": "pagerduty-operator"}
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_SETS))
+def test_the_lease_is_granted_in_the_release_namespace_only(helm: Helm, name: str) -> None:
+    docs = render(helm, name)
+    lease = next(r for r in by_kind(docs, "Role") if r["metadata"]["name"].endswith("-election"))
+    assert lease["metadata"]["namespace"] == "pagerduty-operator"
+    args = operator_container(docs)["args"]
+    lease_name = next(a.split("=", 1)[1] for a in args if a.startswith("--leader-election-id="))
+    assert lease["rules"] == [
+        {"apiGroups": [LEASES], "resources": ["leases"], "verbs": ["create"]},
+        {
+            "apiGroups": [LEASES],
+            "resources": ["leases"],
+            "resourceNames": [lease_name],
+            "verbs": ["get", "update"],
+        },
+    ]
+    binding = next(
+        b for b in by_kind(docs, "RoleBinding") if b["metadata"]["name"].endswith("-election")
+    )
+    assert binding["roleRef"]["name"] == lease["metadata"]["name"]
+    assert binding["metadata"]["namespace"] == "pagerduty-operator"
+    for role in by_kind(docs, "ClusterRole"):  # nothing cluster-wide about leases
+        assert not any(group == LEASES for group, _, _ in rules_of(role))
+
+
+def test_one_replica_without_leader_election_is_recreated(helm: Helm) -> None:
+    docs = documents(helm.template(sets=("leaderElection.enabled=false", "replicaCount=1")))
+    spec = one(docs, "Deployment")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+    container = operator_container(docs)
+    assert "--leader-elect" not in container["args"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert not by_kind(docs, "PodDisruptionBudget")  # one pod: a PDB would block node drains
+    assert not [r for r in by_kind(docs, "Role") if r["metadata"]["name"] == LEADER_ROLE]
+    with pytest.raises(HelmError) as failure:
+        helm.template(sets=("leaderElection.enabled=false",))
+    assert "replicaCount above 1 needs leaderElection.enabled" in failure.value.stderr
+
+
+def test_pod_disruption_budget_keeps_one_pod_by_default(helm: Helm) -> None:
+    pdb = one(render(helm, "default"), "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "pagerduty-operator",
+        "app.kubernetes.io/instance": "pdo",
+    }
+    with pytest.raises(HelmError) as failure:
+        helm.template(sets=("podDisruptionBudget.maxUnavailable=1",))
+    assert "not both" in failure.value.stderr
+    assert not by_kind(
+        render(helm, "default", ("podDisruptionBudget.enabled=false",)), "PodDisruptionBudget"
+    )
+
+
+def test_network_policy_allows_egress_to_the_apiserver_pagerduty_and_dns_only(helm: Helm) -> None:
+    assert not by_kind(render(helm, "default"), "NetworkPolicy")
+    docs = render(helm, "full")
+    policy = one(docs, "NetworkPolicy")["spec"]
+    assert policy["policyTypes"] == ["Egress"]
+    assert (
+        policy["podSelector"]["matchLabels"]
+        == one(docs, "Deployment")["spec"]["selector"]["matchLabels"]
+    )
+    egress = policy["egress"]
+    assert egress[0] == {
+        "ports": [{"protocol": "TCP", "port": 6443}],
+        "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+    }
+    assert egress[1] == {
+        "ports": [{"protocol": "TCP", "port": 3128}],
+        "to": [{"ipBlock": {"cidr": "192.0.2.10/32"}}],
+    }
+    assert {p["port"] for p in egress[2]["ports"]} == {53}
+    assert egress[2]["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "coredns"}
+    assert egress[3]["to"] == [{"ipBlock": {"cidr": "198.51.100.0/24"}}]
+    assert len(egress) == 4
 
 
 def test_aggregated_roles_for_people(helm: Helm) -> None:

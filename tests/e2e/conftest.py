@@ -20,13 +20,13 @@ from operator_harness import (
     SecretLedger,
     Sim,
     Tenant,
+    cleanup_tenant,
     new_tenant,
 )
 
 from pagerduty_devenv import ControlPlane, Kubectl
 from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
-from support.kube import INTEGRATIONS, RULES, WEBHOOKS
-from support.waiting import CONVERGE_SECONDS, wait_for
+from support.waiting import CONVERGE_SECONDS
 
 
 @pytest.fixture(scope="session")
@@ -82,27 +82,6 @@ def shared_operator(
     yield from _operator_watching(control_plane, sim, stack_dir, SHARED_PREFIX, "operator-shared")
 
 
-def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: float) -> None:
-    wait_for(
-        lambda: not cluster.list_objects(plural, namespace),
-        what=f"the {plural} of {namespace} to be finalized",
-        timeout=timeout,
-    )
-
-
-def _cleanup(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
-    """Delete the tenant's custom resources (finalizers run) and then its namespace.
-
-    Rules and webhooks go first: an integration waits for the resources that use it.
-    """
-    for plural in (RULES, WEBHOOKS, INTEGRATIONS):
-        for obj in cluster.list_objects(plural, tenant.namespace):
-            if not obj["metadata"].get("deletionTimestamp"):
-                cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])
-        _wait_none_left(cluster, plural, tenant.namespace, timeout)
-    cluster.kubectl("delete", "namespace", tenant.namespace, "--wait=false")
-
-
 @pytest.fixture
 def tenant(
     shared_operator: OperatorProcess,
@@ -115,7 +94,7 @@ def tenant(
     tenant = new_tenant(cluster, sim, secret_ledger, SHARED_PREFIX, request.node.name)
     yield tenant
     sim.clear_faults()
-    _cleanup(cluster, tenant, CONVERGE_SECONDS)
+    cleanup_tenant(cluster, tenant, CONVERGE_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -145,4 +124,4 @@ def isolated_tenant(
     sim.clear_faults()
     if crash_operator.process.poll() is not None:
         crash_operator.restart()
-    _cleanup(cluster, tenant, CONVERGE_SECONDS)
+    cleanup_tenant(cluster, tenant, CONVERGE_SECONDS)

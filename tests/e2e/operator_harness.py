@@ -25,7 +25,15 @@ from kubernetes import client
 from operator_sim import ACCOUNT, PERSON_TOKEN, SecretLedger, Sim, Subscription
 
 from pagerduty_devenv import Kubectl
-from support.kube import GROUP, INTEGRATIONS, VERSION, WEBHOOKS, ClusterObjects, condition_matches
+from support.kube import (
+    GROUP,
+    INTEGRATIONS,
+    RULES,
+    VERSION,
+    WEBHOOKS,
+    ClusterObjects,
+    condition_matches,
+)
 from support.waiting import CONVERGE_SECONDS, wait_for
 
 __all__ = ["ACCOUNT", "PERSON_TOKEN", "SecretLedger", "Sim", "Subscription"]
@@ -306,6 +314,27 @@ def new_tenant(
         }
     )
     return Tenant(namespace, cluster, sim, token, label, service_id, team_id)
+
+
+def _wait_none_left(cluster: Cluster, plural: str, namespace: str, timeout: float) -> None:
+    wait_for(
+        lambda: not cluster.list_objects(plural, namespace),
+        what=f"the {plural} of {namespace} to be finalized",
+        timeout=timeout,
+    )
+
+
+def cleanup_tenant(cluster: Cluster, tenant: Tenant, timeout: float) -> None:
+    """Delete the tenant's custom resources (finalizers run) and then its namespace.
+
+    Rules and webhooks go first: an integration waits for the resources that use it.
+    """
+    for plural in (RULES, WEBHOOKS, INTEGRATIONS):
+        for obj in cluster.list_objects(plural, tenant.namespace):
+            if not obj["metadata"].get("deletionTimestamp"):
+                cluster.delete(plural, tenant.namespace, obj["metadata"]["name"])
+        _wait_none_left(cluster, plural, tenant.namespace, timeout)
+    cluster.kubectl("delete", "namespace", tenant.namespace, "--wait=false")
 
 
 def add_api_key(sim: Sim, ledger: SecretLedger, label: str, *, read_only: bool = False) -> str:

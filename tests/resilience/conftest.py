@@ -29,6 +29,7 @@ from resilience_world import World, WorldFactory
 from pagerduty_devenv import ControlPlane
 from pagerduty_devenv.stack import OperatorProcess, SimulatorProcess
 from support.kube import PLURALS
+from support.leadership import leader_args
 from support.receiver import Receiver
 
 CLEANUP_SECONDS = 90.0
@@ -86,30 +87,49 @@ def make_world(
     resilience_dir: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[WorldFactory]:
-    """`make_world(namespaces=1, services=2, teams=1, resync=300.0)`: a started World."""
+    """`make_world(namespaces=1, services=2, teams=1, resync=300.0, replicas=1)`: a started World.
+
+    With `replicas` above 1 the operators run with `--leader-elect` (`support.leadership`).
+    """
     made: list[World] = []
 
     def make(
-        *, namespaces: int = 1, services: int = 2, teams: int = 1, resync: float = 300.0
+        *,
+        namespaces: int = 1,
+        services: int = 2,
+        teams: int = 1,
+        resync: float = 300.0,
+        replicas: int = 1,
     ) -> World:
         names = [_namespace(request.node.name, i) for i in range(namespaces)]
         for name in names:
             control_plane.kubectl("create", "namespace", name)
         account = resilience_sim.new_account(services=services, teams=teams)
+        # Several replicas take part in leader election on a Lease in the first namespace.
+        extra = leader_args(names[0], "pagerduty-operator") if replicas > 1 else []
         with _bytecode_cached_in(resilience_dir / "pycache"):  # the environment is copied now
-            operator = OperatorProcess(
-                resilience_dir,
-                control_plane.kubeconfig,
-                resilience_sim.process,
-                namespaces=names,
-                resync_seconds=resync,
-                name=f"operator-{names[0]}",
-            )
+            operators = [
+                OperatorProcess(
+                    resilience_dir,
+                    control_plane.kubeconfig,
+                    resilience_sim.process,
+                    namespaces=names,
+                    resync_seconds=resync,
+                    extra_args=extra,
+                    name=f"operator-{names[0]}" + (f"-{i}" if i else ""),
+                )
+                for i in range(replicas)
+            ]
         receiver = Receiver()
         receiver.start()
-        world = World(resilience_sim, resilience_kube, account, names, operator, receiver)
+        world = World(
+            resilience_sim, resilience_kube, account, names, operators[0], receiver, operators[1:]
+        )
         made.append(world)
-        operator.start()
+        for operator in operators:  # started together: each takes seconds to import
+            operator.process.start()
+        for operator in operators:
+            operator.process.wait_healthy(f"http://127.0.0.1:{operator.health_port}/healthz", 60)
         return world
 
     yield make
@@ -121,8 +141,9 @@ def make_world(
 
 def _teardown(control_plane: ControlPlane, world: World) -> None:
     try:
-        if world.operator.process.poll() is not None:
-            world.operator.restart()
+        for operator in world.replicas:
+            if operator.process.poll() is not None:
+                operator.restart()
         world.delete_everything(CLEANUP_SECONDS)
     except AssertionError:
         for obj in world.remaining():  # leave nothing stuck behind a finalizer
@@ -130,7 +151,8 @@ def _teardown(control_plane: ControlPlane, world: World) -> None:
             world.kube.drop_finalizers(PLURALS[obj["kind"]], meta["namespace"], meta["name"])
         raise
     finally:
-        world.operator.kill()  # nothing left to finish: no need to wait for a clean stop
+        for operator in world.replicas:  # nothing left to finish: no need for a clean stop
+            operator.kill()
         world.receiver.stop()
         for name in world.namespaces:
             control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)

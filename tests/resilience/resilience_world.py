@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from resilience_kube import POLL_SECONDS, Kube, describe, owner_key
@@ -39,6 +39,12 @@ class World:
     namespaces: list[str]
     operator: OperatorProcess
     receiver: Receiver
+    standbys: list[OperatorProcess] = field(default_factory=list)
+    """More replicas of the operator (leader election), when the test asked for them."""
+
+    @property
+    def replicas(self) -> list[OperatorProcess]:
+        return [self.operator, *self.standbys]
 
     # --- manifests -----------------------------------------------------------------------------
 
@@ -108,7 +114,7 @@ class World:
         self.kube.wait_all_ready(self.namespaces, timeout=timeout)
 
     def operator_log(self) -> str:
-        return self.operator.log()
+        return "\n".join(operator.log() for operator in self.replicas)
 
     # --- invariants ----------------------------------------------------------------------------
 
@@ -257,4 +263,5 @@ def tracebacks(log: str) -> list[str]:
 
 
 WorldFactory = Callable[..., World]
-"""The `make_world` fixture: `make_world(namespaces=1, services=2, teams=1, resync=300.0)`."""
+"""The `make_world` fixture: `make_world(namespaces=1, services=2, teams=1, resync=300.0,
+replicas=1)`."""

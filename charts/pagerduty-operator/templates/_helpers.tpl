@@ -50,6 +50,11 @@ app.kubernetes.io/part-of: pagerduty-operator
 {{- end }}
 {{- end }}
 
+{{/* The leader-election Lease: leaderElection.leaseName, else the full name. */}}
+{{- define "pagerduty-operator.leaseName" -}}
+{{- default (include "pagerduty-operator.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
 {{- define "pagerduty-operator.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}

@@ -11,6 +11,10 @@ from pagerduty_operator.config import (
     OperatorConfig,
     env_default,
 )
+from pagerduty_operator.runtime.leader_arguments import (
+    add_leader_election_arguments,
+    leader_election_from_arguments,
+)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +46,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--health-address",
         default=env_default("HEALTH_ADDRESS", "0.0.0.0:8081"),
-        help="host:port of the liveness endpoint /healthz",
+        help="host:port of the liveness endpoint /healthz (and the readiness endpoint /readyz "
+        "with --leader-elect)",
     )
     parser.add_argument(
         "--metrics-address",
@@ -56,7 +61,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--peering",
         action="store_true",
-        help="use kopf peering instead of standalone mode (for several replicas)",
+        help="use kopf peering instead of standalone mode (kopf peering only pauses "
+        "lower-priority operators; it is not leader election: see --leader-elect)",
     )
     parser.add_argument(
         "--no-cluster-scans",
@@ -67,6 +73,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "cluster-scoped reads; env PDO_CLUSTER_SCANS=false): the CRDs are discovered once at "
         "start and the namespaces given with --namespace are assumed to exist",
     )
+    add_leader_election_arguments(parser)
     for region in ("us", "eu"):
         parser.add_argument(
             f"--pagerduty-api-url-{region}",
@@ -107,4 +114,5 @@ def config_from_arguments(args: argparse.Namespace) -> OperatorConfig:
             events_eu=args.pagerduty_events_url_eu,
             oauth=args.pagerduty_oauth_url,
         ),
+        leader_election=leader_election_from_arguments(args),
     )

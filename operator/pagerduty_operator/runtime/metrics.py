@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import start_http_server
+from prometheus_client import Gauge, start_http_server
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from pagerduty_operator.handlers.metrics import REGISTRY
 from pagerduty_operator.pagerduty import ClientMetrics, default_metrics, default_registry
+
+LEADER = Gauge(
+    "pagerduty_operator_leader",
+    "1 while this process reconciles: it holds the leader-election Lease (--leader-elect), or "
+    "runs without leader election; 0 while it stands by.",
+    registry=REGISTRY,
+)
 
 
 class PagerDutyClientCollector(Collector):

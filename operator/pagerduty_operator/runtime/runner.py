@@ -23,7 +23,7 @@ from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
 from pagerduty_operator.runtime.kicks import Kicker
 from pagerduty_operator.runtime.kopf_session import bounded_session, connection_limit
 from pagerduty_operator.runtime.malloc_arenas import limit_malloc_arenas
-from pagerduty_operator.runtime.metrics import serve_metrics
+from pagerduty_operator.runtime.metrics import LEADER, serve_metrics
 from pagerduty_operator.runtime.settings import configure_kopf
 
 
@@ -95,8 +95,6 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
     async def start_services(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
         configure_kopf(settings, config)
         memo["ctx"] = build_context(config, kubernetes_api_client())
-        if config.metrics_address:
-            serve_metrics(config.metrics_address)
 
     @kopf.on.cleanup(registry=registry)
     async def stop_services(memo: kopf.Memo, **_: Any) -> None:
@@ -115,6 +113,13 @@ def run_operator(config: OperatorConfig) -> int:
     """Run the operator until it is stopped; returns the process exit code."""
     limit_malloc_arenas()  # before any thread exists
     configure_logging(config)
+    if config.metrics_address:
+        serve_metrics(config.metrics_address)
+    if config.leader_election is not None:
+        from pagerduty_operator.runtime.leader_runner import run_with_leader_election
+
+        return run_with_leader_election(config, build_registry(config), kubernetes_api_client())
+    LEADER.set(1)
     kopf.run(
         registry=build_registry(config),
         clusterwide=config.clusterwide,
