@@ -33,3 +33,19 @@ def test_package_is_imported_from_the_source_root() -> None:
 
     assert Path(pagerduty_operator.__file__).resolve().is_relative_to(REPO / "operator")
     assert "operator" not in {m.split(".")[0] for m in sys.modules if m.startswith("operator.")}
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """No two test modules share a name.
+
+    pytest imports test modules by basename (the test folders are no packages): a second module
+    of the same name fails to collect, and only when both are collected together.
+    """
+    tests = Path(__file__).resolve().parent
+    names = [
+        p.name
+        for p in tests.rglob("*.py")
+        if p.name != "conftest.py" and "__pycache__" not in p.parts
+    ]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"test modules with the same name: {duplicates}"
