@@ -213,3 +213,78 @@ async def test_observe_reports_a_missing_subscription_without_writing(desk: Desk
     assert desk.condition(WEBHOOK.plural, "incidents", "Ready")[:2] == ("False", "NotFound")
     assert await desk.subscriptions() == []
     assert desk.events == []
+
+
+async def test_a_changed_header_value_replaces_the_subscription(desk: Desk) -> None:
+    """PagerDuty hides header values, so the digest on the signing Secret notices the change."""
+    desk.integration()
+    desk.kube.put_secret(NS, "receiver", {"apiKey": "first"})
+    header = {
+        "name": "X-Api-Key",
+        "valueFrom": {"secretKeyRef": {"name": "receiver", "key": "apiKey"}},
+    }
+    desk.webhook(customHeaders=[header])
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (old,) = await desk.subscriptions()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    assert [s.id for s in await desk.subscriptions()] == [old.id]  # same value: kept
+    desk.kube.put_secret(NS, "receiver", {"apiKey": "second"})
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (new,) = await desk.subscriptions()
+    assert new.id != old.id
+    assert desk.events[-1][2] == f"replaced {old.id} by {new.id}: customHeaders values"
+
+
+async def test_an_unmarked_subscription_with_the_same_endpoint_is_adopted(desk: Desk) -> None:
+    desk.integration()
+    theirs = await desk.pd.webhooks.create(
+        NewWebhookSubscription(
+            url=URL,
+            events=["incident.triggered"],
+            filter=WebhookFilter.service(CHECKOUT),
+            description="made by hand",
+            active=True,
+            custom_headers=[],
+        )
+    )
+    desk.webhook()
+    await desk.reconcile(WEBHOOK.plural, "incidents")
+    (kept,) = await desk.subscriptions()
+    assert kept.id == theirs.id
+    assert sorted(kept.events) == ["incident.resolved", "incident.triggered"]
+    assert desk.reasons() == ["Updated", "Adopted"]
+    assert desk.condition(WEBHOOK.plural, "incidents", "SigningSecretAvailable")[:2] == (
+        "False",
+        "NotHeld",
+    )
+
+
+async def test_a_routing_key_only_integration_is_ready_unchecked(desk: Desk) -> None:
+    desk.kube.put_secret(NS, "routing", {"key": "R0UTINGKEY0000000000000000000001"})
+    spec = {"credentials": {"routingKey": {"secretKeyRef": {"name": "routing", "key": "key"}}}}
+    desk.put(INTEGRATION.plural, "checkout", spec)
+    assert (await desk.reconcile(INTEGRATION.plural, "checkout")).ready
+    assert desk.condition(INTEGRATION.plural, "checkout", "CredentialsValid")[:2] == (
+        "True",
+        "RoutingKeyOnly",
+    )
+    assert desk.kube.status_of(INTEGRATION.plural, NS, "checkout")["authMethod"] == "RoutingKey"
+
+
+async def test_an_events_integration_publishes_its_routing_key(desk: Desk) -> None:
+    desk.kube.put_secret(NS, "pd", {"token": US_FULL})
+    spec = {
+        "serviceId": CHECKOUT,
+        "credentials": {"apiKey": {"secretKeyRef": {"name": "pd", "key": "token"}}},
+        "eventsIntegration": {"name": "alerts", "secretName": "alerts-routing"},
+    }
+    desk.put(INTEGRATION.plural, "checkout", spec)
+    assert (await desk.reconcile(INTEGRATION.plural, "checkout")).ready
+    status = desk.kube.status_of(INTEGRATION.plural, NS, "checkout")
+    created = status["eventsIntegration"]
+    assert (created["serviceId"], created["secretName"]) == (CHECKOUT, "alerts-routing")
+    assert desk.kube.secret_data(NS, "alerts-routing")["routingKey"]
+    assert desk.reasons() == ["Created"]
+    await desk.reconcile(INTEGRATION.plural, "checkout")  # found again, not created twice
+    assert desk.reasons() == ["Created"]
+    assert desk.kube.status_of(INTEGRATION.plural, NS, "checkout")["eventsIntegration"] == created
