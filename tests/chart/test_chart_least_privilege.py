@@ -329,7 +329,7 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
         assert me.can_i(plane, "watch", "customresourcedefinitions.apiextensions.k8s.io")
         lease = f"leases.coordination.k8s.io/{account_of(release)}"
         assert me.can_i(plane, "create", "leases.coordination.k8s.io", release.namespace)
-        for verb in ("get", "update"):
+        for verb in ("get", "update", "watch"):
             assert me.can_i(plane, verb, lease, release.namespace), verb
         # And nothing more.
         denied = [
@@ -360,6 +360,8 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
             ("update", "leases.coordination.k8s.io/someone-elses", release.namespace),
             ("delete", lease, release.namespace),
             ("list", "leases.coordination.k8s.io", release.namespace),
+            ("watch", "leases.coordination.k8s.io", release.namespace),
+            ("watch", "leases.coordination.k8s.io/someone-elses", release.namespace),
             ("create", "leases.coordination.k8s.io", tenant),
             ("get", lease, "kube-system"),
         ]

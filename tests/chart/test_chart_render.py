@@ -289,7 +289,7 @@ def test_the_lease_is_granted_in_the_release_namespace_only(helm: Helm, name: st
             "apiGroups": [LEASES],
             "resources": ["leases"],
             "resourceNames": [lease_name],
-            "verbs": ["get", "update"],
+            "verbs": ["get", "update", "watch"],
         },
     ]
     binding = next(

@@ -14,6 +14,7 @@ from kubernetes import client
 
 from pagerduty_operator.runtime.leader_election import LeaderElector, LeaseApi, Timings
 from pagerduty_operator.runtime.lease import LeaseRecord
+from pagerduty_operator.runtime.lease_watch import LeaseWatch
 
 TIMINGS = Timings(lease_duration=2, renew_deadline=1.5, retry_period=0.2)
 LEASE = "pdo-election"
@@ -104,6 +105,36 @@ async def test_a_released_lease_is_taken_at_the_next_attempt(
     assert record.holder == "b"
     assert record.transitions == 1
     print(f"released lease taken after {took:.3f}s (retry period {TIMINGS.retry_period}s)")
+
+
+async def test_a_watching_standby_leads_when_the_lease_is_released_not_a_retry_period_later(
+    k8s_api: client.ApiClient, namespace: str
+) -> None:
+    leader = _elector(k8s_api, namespace, "a")
+    # The standby's retry period (60 s) is longer than the test may wait for it to lead (30 s):
+    # only the watch can wake it in time.
+    slow = Timings(lease_duration=100, renew_deadline=80, retry_period=60)
+    watch = LeaseWatch(k8s_api, namespace, LEASE, slow.retry_period)
+    lease = LeaseApi(k8s_api, namespace, LEASE, request_timeout=5)
+    standby = Counting(lease, "b", slow, watch=watch)
+    await leader.acquire()
+    stop_renewing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    renewing = asyncio.create_task(leader.keep_leading(stop_renewing))
+    waiting = asyncio.create_task(standby.acquire())
+    await _until(lambda: leader.successes >= 10)  # renewals: the same holder wakes nobody
+    assert standby.attempts == 1
+    assert watch.hand_overs == 0
+    stop_renewing.set_result(None)
+    await renewing
+    released_at = time.monotonic()
+    assert await leader.release()
+    await _wait(waiting)
+    took = time.monotonic() - released_at
+    assert standby.attempts == 2
+    assert watch.hand_overs >= 1  # the release (and then, maybe, its own acquisition)
+    record = await _read(k8s_api, namespace)
+    assert (record.holder, record.transitions) == ("b", 1)
+    print(f"released lease taken by a watching standby after {took:.3f}s")
 
 
 async def test_a_holder_that_stops_renewing_is_replaced_after_the_lease_duration(

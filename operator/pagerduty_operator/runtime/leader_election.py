@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from kubernetes import client
@@ -135,6 +135,18 @@ class LeaseApi:
         self._object = await self._run("PUT", path, body)
 
 
+class HandOverWatch(Protocol):
+    """Wakes a standby when the Lease changes hands (`lease_watch.LeaseWatch`)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    hand_overs: int
+
+    def changed(self, since: int) -> asyncio.Future[None]: ...
+
+
 class LeaderElector:
     """One candidate: `acquire()` until leading, `keep_leading()` until lost, `release()`."""
 
@@ -148,8 +160,10 @@ class LeaderElector:
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         pause: Callable[[float, asyncio.Future[None]], Awaitable[None]] | None = None,
         on_change: Callable[[bool], None] | None = None,
+        watch: HandOverWatch | None = None,
     ) -> None:
         self.api = api
+        self.watch = watch
         self.identity = identity
         self.timings = timings
         self.state = ElectionState(identity, timings.lease_duration)
@@ -221,15 +235,46 @@ class LeaderElector:
         `done` is checked between attempts, never in the middle of a write, so a stopped
         candidate never leaves behind a lease it took without knowing. No jitter between
         attempts (client-go adds up to 120 %): with a handful of replicas the extra requests cost
-        nothing and a released lease is taken within one retry period.
+        nothing. With a `watch`, a released lease is taken as soon as the release is seen, else
+        within one retry period.
         """
         done = done or asyncio.get_running_loop().create_future()
-        while not await self.try_acquire_or_renew():
-            if await self._pause(self.timings.retry_period, done):
-                return False
+        if self.watch is not None:
+            self.watch.start()
+        try:
+            while True:
+                seen = self.watch.hand_overs if self.watch is not None else 0
+                if await self.try_acquire_or_renew():
+                    break
+                if await self._standby_pause(done, seen):
+                    return False
+        finally:
+            if self.watch is not None:
+                self.watch.stop()
         logger.info("Leading: lease %s/%s acquired.", self.api.namespace, self.api.name)
         self._set_leading(True)
         return True
+
+    async def _standby_pause(self, done: asyncio.Future[None], seen: int) -> bool:
+        """One retry period, cut short by a hand-over after the `seen`th; True when `done`."""
+        if self.watch is None:
+            return await self._pause(self.timings.retry_period, done)
+        changed = self.watch.changed(seen)
+        either: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake(_: object) -> None:
+            if not either.done():
+                either.set_result(None)
+
+        done.add_done_callback(wake)
+        changed.add_done_callback(wake)
+        try:
+            await self._pause(self.timings.retry_period, either)
+        finally:
+            done.remove_done_callback(wake)
+            changed.remove_done_callback(wake)
+            changed.cancel()
+        return done.done()
 
     async def keep_leading(self, done: asyncio.Future[None] | None = None) -> None:
         """Renew every retry period; return when no renewal succeeded for the renew deadline.

@@ -10,9 +10,13 @@ beside it.
   without waiting for kopf to wind down, as controller-runtime does: another replica may lead
   as soon as the lease duration has passed, so this one must stop writing first. The pod
   restarts as a standby.
-- SIGTERM or SIGINT: kopf stops gracefully (its own signal handling while it runs), then the
-  lease is released (empty holder, client-go's `ReleaseOnCancel`) so the standby leads within
-  one retry period; exit status 0. A standby just exits.
+- SIGTERM or SIGINT: kopf is asked to stop; reconciles still running `STOP_GRACE_SECONDS`
+  later are cancelled (kopf itself would wait 5 s for them, and longer for its own shutdown
+  under load), then the lease is released (empty holder, client-go's `ReleaseOnCancel`); exit
+  status 0. The standby, watching the Lease (`lease_watch`), leads as soon as it sees the
+  release. Cancelling a reconcile is as safe as a crash, which the kill tests cover: creates
+  that are not idempotent carry a marker and are looked for before they are repeated. A
+  standby just exits.
 - kopf failing while leading: the lease is released and the process exits with status 1.
 """
 
@@ -33,11 +37,14 @@ from kubernetes import client
 
 from pagerduty_operator.config import LeaderElection, OperatorConfig
 from pagerduty_operator.runtime.leader_election import LeaderElector, LeaseApi, Timings
+from pagerduty_operator.runtime.lease_watch import LeaseWatch
 from pagerduty_operator.runtime.metrics import LEADER
 
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_GRACE_SECONDS = 1.0
+"""How long reconciles in flight may finish after SIGTERM before they are cancelled."""
 
 
 def new_identity() -> str:
@@ -50,11 +57,13 @@ def build_elector(settings: LeaderElection, api_client: client.ApiClient) -> Lea
         api_client, settings.namespace, settings.lease_name, request_timeout=settings.renew_deadline
     )
     timings = Timings(settings.lease_duration, settings.renew_deadline, settings.retry_period)
+    watch = LeaseWatch(api_client, settings.namespace, settings.lease_name, settings.retry_period)
     return LeaderElector(
         api,
         settings.identity or new_identity(),
         timings,
         on_change=lambda leading: LEADER.set(1 if leading else 0),
+        watch=watch,
     )
 
 
@@ -102,6 +111,7 @@ class Candidate:
         elector: LeaderElector,
         registry: kopf.OperatorRegistry,
         exit_now: Callable[[int], None] = _exit_now,
+        stop_grace: float = STOP_GRACE_SECONDS,
     ) -> None:
         self.config = config
         self.elector = elector
@@ -109,6 +119,7 @@ class Candidate:
         self.stopping: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.kopf_stop = asyncio.Event()
         self._exit_now = exit_now
+        self.stop_grace = stop_grace
 
     def _on_signal(self) -> None:
         if not self.stopping.done():
@@ -170,7 +181,8 @@ class Candidate:
             # through its stop flag. (kopf, given both, leaves its stop-flag waiter pending after
             # a signal and waits 5 s for that "hung" task before it returns.)
             self._handle_signals()
-        await asyncio.wait({operator, renewing}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({operator, renewing, self.stopping}, return_when=asyncio.FIRST_COMPLETED)
+        cancelled_on_stop = await self._stop_within_grace(operator, renewing)
         if renewing.done():
             logger.error(
                 "Leader election lost: exiting so that this process restarts as a standby."
@@ -184,12 +196,33 @@ class Candidate:
         done_leading.set_result(None)
         await renewing
         self._handle_signals()  # kopf may have replaced our handlers while it ran
-        failed = operator.cancelled() or operator.exception() is not None
+        failed = not cancelled_on_stop and (
+            operator.cancelled() or operator.exception() is not None
+        )
         if failed:
             error = None if operator.cancelled() else operator.exception()
             logger.error("The operator stopped (%s); releasing the lease.", type(error).__name__)
         await self.elector.release()
         return 1 if failed else 0
+
+    async def _stop_within_grace(
+        self, operator: asyncio.Task[None], renewing: asyncio.Task[None]
+    ) -> bool:
+        """After a stop signal, give kopf the grace period, then cancel it; True if cancelled."""
+        if not self.stopping.done() or operator.done() or renewing.done():
+            return False
+        await asyncio.wait(
+            {operator, renewing}, timeout=self.stop_grace, return_when=asyncio.FIRST_COMPLETED
+        )
+        if operator.done() or renewing.done():
+            return False
+        logger.info(
+            "Reconciles still running %.1fs after the stop signal: cancelling them.",
+            self.stop_grace,
+        )
+        operator.cancel()
+        await asyncio.wait({operator, renewing}, return_when=asyncio.FIRST_COMPLETED)
+        return operator.cancelled()
 
 
 def run_with_leader_election(
