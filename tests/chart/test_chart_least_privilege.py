@@ -331,6 +331,12 @@ def test_cluster_wide_install_runs_the_operator_with_least_privilege(
         assert me.can_i(plane, "create", "leases.coordination.k8s.io", release.namespace)
         for verb in ("get", "update", "watch"):
             assert me.can_i(plane, verb, lease, release.namespace), verb
+        # The standby's watch (lease_watch) as the apiserver authorizes it: by the field selector.
+        leases = f"/apis/coordination.k8s.io/v1/namespaces/{release.namespace}/leases"
+        one = f"{leases}?fieldSelector=metadata.name%3D{account_of(release)}&watch=true"
+        for path, allowed in ((f"{one}&timeoutSeconds=1", True), (f"{leases}?watch=true", False)):
+            watch = plane.kubectl("get", "--raw", path, check=False, kubeconfig=me.kubeconfig)
+            assert (watch.returncode == 0) == allowed, (path, watch.stderr.strip())
         # And nothing more.
         denied = [
             ("delete", "secrets", tenant),
