@@ -4,7 +4,7 @@ The real reconcilers run against the real `Kube` facade over `MemoryKube` and th
 HTTP on loopback, with no control plane and no kopf: each `reconcile` reads the object, runs the
 kind's reconcile and writes the whole status, as the operator's handler does. Tests check the
 status, the Secrets, the Events and what PagerDuty (the simulator) holds, and the PagerDuty calls
-a reconcile made (`last_calls`, from the simulator's request log, by route template).
+a reconcile made (`last_calls`: "METHOD /route/{template} STATUS", from the simulator's log).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Desk:
         log = self.sim.state.request_log
         mark = log.last_seq
         outcome = await RECONCILERS[plural](self.ctx, body)
-        self.last_calls = [f"{e.method} {e.route}" for e in log.since(mark)]
+        self.last_calls = [f"{e.method} {e.route} {e.status}" for e in log.since(mark)]
         await self.kube.patch_status(plural, NS, name, outcome.dumped())
         return outcome
 
