@@ -1,4 +1,4 @@
-"""The Kicker: one pending reconcile per object, and no kick lost while one runs."""
+"""The Kicker: bound once to its context, one pending reconcile per object, no kick lost."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import asyncio
 from typing import Any
 
 import pytest
+from kubernetes import client
 
+from pagerduty_operator.config import OperatorConfig
 from pagerduty_operator.handlers.common import KindHandlers
 from pagerduty_operator.models.resources import WEBHOOK
 from pagerduty_operator.runtime import kicks
-from pagerduty_operator.runtime.kicks import Kicker
+from pagerduty_operator.runtime.kicks import Kicker, KickerNotBound
+from pagerduty_operator.runtime.runner import build_context
 
 KEY = ("pagerdutywebhooks", "team-a", "checkout")
 
@@ -36,10 +39,11 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeReconciles:
     return fake
 
 
-def _kicker() -> Kicker:
+def _kicker(*, bound: bool = True) -> Kicker:
     handlers = KindHandlers(WEBHOOK, reconcile=None, finalize=None)  # type: ignore[arg-type]
     kicker = Kicker({KEY[0]: handlers})
-    kicker.ctx = object()  # type: ignore[assignment]
+    if bound:
+        kicker.bind(object())  # type: ignore[arg-type]
     return kicker
 
 
@@ -72,3 +76,29 @@ async def test_kicks_of_unknown_kinds_are_ignored(fake: FakeReconciles) -> None:
     await kicker("pagerdutyservices", "team-a", "x")
     assert not kicker._pending
     assert fake.calls == 0
+
+
+async def test_a_kick_before_bind_fails_in_the_caller(fake: FakeReconciles) -> None:
+    kicker = _kicker(bound=False)
+    with pytest.raises(KickerNotBound, match=r"bind\(ctx\)"):
+        await kicker(*KEY)
+    assert not kicker._pending
+    assert fake.calls == 0
+
+
+def test_a_kicker_binds_once() -> None:
+    kicker = _kicker()
+    with pytest.raises(RuntimeError, match="already bound"):
+        kicker.bind(object())  # type: ignore[arg-type]
+
+
+async def test_build_context_wires_one_bound_kicker_everywhere() -> None:
+    ctx = build_context(OperatorConfig(), client.ApiClient())
+    try:
+        assert isinstance(ctx.kick, Kicker)
+        assert ctx.kick.ctx is ctx
+        assert ctx.clients.kick is ctx.kick
+        assert ctx.refresher.kick is ctx.kick
+    finally:
+        await ctx.clients.close()
+        await ctx.refresher.close()

@@ -1,117 +1,33 @@
 """Webhook and integration behaviour in milliseconds, without a control plane.
 
 The real reconcilers, the in-process simulator and an in-memory Kubernetes behind the real
-`Kube` facade (tests/support/memory_kube.py). Each test reconciles as the operator does (read
-the object, reconcile, write the whole status) and checks status, Secrets, Events and what
-PagerDuty (the simulator) holds. The e2e suites run the same behaviours through kopf and a
-real apiserver.
+`Kube` facade (tests/support/desk.py). Each test reconciles as the operator does (read the
+object, reconcile, write the whole status) and checks status, Secrets, Events and what PagerDuty
+(the simulator) holds. The e2e suites run the same behaviours through kopf and a real apiserver;
+test_reconcile_behaviour_webhooks.py and test_reconcile_behaviour_integrations.py continue here.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from pagerduty_operator.config import EndpointOverrides, OperatorConfig
 from pagerduty_operator.models.identity import SUBSCRIPTION_ANNOTATION
 from pagerduty_operator.models.resources import INTEGRATION, WEBHOOK
-from pagerduty_operator.pagerduty import ApiToken, Endpoints, PagerDutyClient
 from pagerduty_operator.pagerduty.resources.webhooks import (
     NewWebhookSubscription,
     WebhookFilter,
-    WebhookSubscription,
 )
-from pagerduty_operator.reconcile.clients import ClientRegistry
-from pagerduty_operator.reconcile.context import ReconcileContext
-from pagerduty_operator.reconcile.integration_users import sync_integration
-from pagerduty_operator.reconcile.run import Outcome
-from pagerduty_operator.reconcile.webhook import reconcile_webhook
 from pagerduty_operator.reconcile.webhook_desired import marker
-from pagerduty_operator.reconcile.webhook_listing import SubscriptionListings
-from pagerduty_simulator import SimulatorConfig, SimulatorServer
-from support.memory_kube import MemoryKube
+from support.desk import NS, URL, Desk, open_desk
 from support.sim_seed import CHECKOUT, US_FULL
-
-NS = "team-a"
-URL = "https://hooks.checkout.example.com/pagerduty/v3"
-RECONCILERS = {INTEGRATION.plural: sync_integration, WEBHOOK.plural: reconcile_webhook}
-
-
-class Desk:
-    """One namespace of one operator: objects in memory, PagerDuty in the simulator."""
-
-    def __init__(self, sim: SimulatorServer, client: PagerDutyClient) -> None:
-        self.kube = MemoryKube()
-        self.pd = client
-        self.events: list[tuple[str, str, str]] = []
-        config = OperatorConfig(endpoints=EndpointOverrides(api_us=sim.us_url))
-        self.ctx = ReconcileContext(
-            kube=self.kube,
-            clients=ClientRegistry(self.kube, config.endpoints),
-            config=config,
-            post_event=lambda body, type_, reason, message: self.events.append(
-                (type_, reason, message)
-            ),
-        )
-
-    def integration(self, *, service_id: str = CHECKOUT, secret: bool = True) -> None:
-        if secret:
-            self.kube.put_secret(NS, "pd", {"token": US_FULL})
-        spec = {
-            "serviceId": service_id,
-            "credentials": {"apiKey": {"secretKeyRef": {"name": "pd", "key": "token"}}},
-        }
-        self.put(INTEGRATION.plural, "checkout", spec)
-
-    def webhook(self, name: str = "incidents", **spec: Any) -> None:
-        self.put(
-            WEBHOOK.plural,
-            name,
-            {
-                "integrationRef": {"name": "checkout"},
-                "url": URL,
-                "events": ["incident.triggered", "incident.resolved"],
-                "signingSecretRef": {"name": f"{name}-signing"},
-                **spec,
-            },
-        )
-
-    def put(self, plural: str, name: str, spec: dict[str, Any]) -> None:
-        key = (plural, NS, name)
-        old = self.kube.objects.get(key)
-        generation = (old["metadata"]["generation"] + 1) if old else 1
-        body = {"metadata": {"namespace": NS, "name": name, "generation": generation}}
-        if old:
-            body["status"] = old.get("status") or {}
-        self.kube.put_object(plural, {**body, "spec": spec})
-
-    async def reconcile(self, plural: str, name: str) -> Outcome[Any]:
-        body = await self.kube.get_object(plural, NS, name)
-        assert body is not None
-        outcome = await RECONCILERS[plural](self.ctx, body)
-        await self.kube.patch_status(plural, NS, name, outcome.dumped())
-        return outcome
-
-    def condition(self, plural: str, name: str, type_: str) -> tuple[str, str, str]:
-        status = self.kube.status_of(plural, NS, name)
-        found = {c["type"]: c for c in status.get("conditions") or []}[type_]
-        return found["status"], found["reason"], found["message"]
-
-    def reasons(self) -> list[str]:
-        return [reason for _, reason, _ in self.events]
-
-    async def subscriptions(self) -> list[WebhookSubscription]:
-        return [s async for s in self.pd.webhooks.iterate()]
 
 
 @pytest.fixture
 async def desk() -> AsyncIterator[Desk]:
-    async with SimulatorServer(SimulatorConfig()) as sim:
-        endpoints = Endpoints.single_host(sim.us_url, region="us")
-        async with PagerDutyClient(ApiToken(US_FULL), endpoints=endpoints) as client:
-            yield Desk(sim, client)
+    async with open_desk() as desk:
+        yield desk
 
 
 async def test_an_integration_with_an_api_key_is_ready(desk: Desk) -> None:
@@ -200,7 +116,7 @@ async def test_a_duplicate_marked_subscription_is_deleted(desk: Desk) -> None:
             custom_headers=[],
         )
     )
-    desk.ctx.listings = SubscriptionListings()  # as after a restart: listings read afresh
+    desk.forget_listings()  # as after a restart
     await desk.reconcile(WEBHOOK.plural, "incidents")
     assert [s.id for s in await desk.subscriptions()] == [kept.id]
     assert "DeletedDuplicate" in desk.reasons()

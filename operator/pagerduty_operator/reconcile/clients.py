@@ -2,6 +2,8 @@
 
 `ClientRegistry.connect` resolves the integration's credential Secrets, and reuses the existing
 client while the resolved material is unchanged (compared by digest, never stored in clear).
+The `kick` it uses when a dependent's call is refused is given at construction and never
+changes (none: refusals kick nothing, as in tests).
 """
 
 from __future__ import annotations
@@ -84,14 +86,19 @@ def endpoints_for(region: str, overrides: EndpointOverrides) -> Endpoints:
 class ClientRegistry:
     """Connections by integration (namespace/name), shared by every reconciler."""
 
-    def __init__(self, kube: Kube, overrides: EndpointOverrides) -> None:
+    def __init__(self, kube: Kube, overrides: EndpointOverrides, kick: Kick | None = None) -> None:
         self._kube = kube
         self._overrides = overrides
         self._connections: dict[tuple[str, str], Connection] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._retiring: set[asyncio.Task[None]] = set()
-        self.kick: Kick | None = None
+        self._kick = kick
         self._kicks: set[asyncio.Future[None]] = set()
+
+    @property
+    def kick(self) -> Kick | None:
+        """What a refused call of a dependent kicks (fixed at construction)."""
+        return self._kick
 
     def invalidate(self, namespace: str, name: str) -> None:
         """Forget the cached resolution so the next use re-reads the Secrets."""
@@ -194,16 +201,17 @@ class ClientRegistry:
         `REFUSED_KICK_SECONDS`.
         """
         last = [float("-inf")]
+        kick = self._kick
 
         def refused() -> None:
             report = client.probe_cache.report
             now = time.monotonic()
-            if self.kick is None or now - last[0] < REFUSED_KICK_SECONDS:
+            if kick is None or now - last[0] < REFUSED_KICK_SECONDS:
                 return
             if report is not None and not report.all_granted:
                 return
             last[0] = now
-            task = asyncio.ensure_future(self.kick("pagerdutyintegrations", namespace, name))
+            task = asyncio.ensure_future(kick(INTEGRATION.plural, namespace, name))
             self._kicks.add(task)
             task.add_done_callback(self._kicks.discard)
 

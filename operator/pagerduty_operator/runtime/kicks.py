@@ -1,4 +1,13 @@
-"""Background reconciles requested outside kopf's own triggers (dependents, changed Secrets)."""
+"""Background reconciles requested outside kopf's own triggers (dependents, changed Secrets).
+
+The Kicker and the `ReconcileContext` need each other: the context (and the `ClientRegistry`
+and `Refresher` in it) kick through the Kicker, and the Kicker reconciles with the context. So
+the Kicker is built first and given its context once, with `bind(ctx)`, the only way to attach
+one (runtime/runner.py `build_context`, right after building the context, before anything can
+kick). Everything else gets the Kicker at construction. A kick before `bind` is a wiring error
+and fails at once, in the caller (`KickerNotBound`), rather than being lost in a background
+task; binding twice fails too.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,10 @@ ERROR_RETRY_SECONDS = (1.0, 5.0, 15.0, 30.0)
 unreachable); after the last one the error is logged and the resync takes over."""
 
 
+class KickerNotBound(RuntimeError):
+    """A kick before `Kicker.bind`: the operator's wiring is wrong."""
+
+
 class Kicker:
     """Runs a reconcile of (plural, namespace, name) soon; one pending kick per object.
 
@@ -29,20 +42,34 @@ class Kicker:
         self._dispatch = dispatch
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._dirty: set[tuple[str, str, str]] = set()
-        self.ctx: ReconcileContext | None = None
+        self._ctx: ReconcileContext | None = None
+
+    def bind(self, ctx: ReconcileContext) -> None:
+        """Attach the context the kicked reconciles use; once, before the first kick."""
+        if self._ctx is not None:
+            raise RuntimeError("this Kicker is already bound to a ReconcileContext")
+        self._ctx = ctx
+
+    @property
+    def ctx(self) -> ReconcileContext:
+        """The bound context; `KickerNotBound` before `bind`."""
+        if self._ctx is None:
+            raise KickerNotBound("Kicker.bind(ctx) must be called before the first kick")
+        return self._ctx
 
     async def __call__(self, plural: str, namespace: str, name: str) -> None:
+        ctx = self.ctx  # refuse here, in the caller, not later in the task
         key = (plural, namespace, name)
         if plural not in self._dispatch:
             return
         if key in self._pending:
             self._dirty.add(key)
             return
-        task = asyncio.create_task(self._run(key))
+        task = asyncio.create_task(self._run(ctx, key))
         self._pending[key] = task
         task.add_done_callback(lambda _: self._pending.pop(key, None))
 
-    async def _run(self, key: tuple[str, str, str]) -> None:
+    async def _run(self, ctx: ReconcileContext, key: tuple[str, str, str]) -> None:
         """Reconcile until it succeeds or fails for good; kopf retries none of this.
 
         A transient failure (`kopf.TemporaryError`, status already written) is retried after
@@ -51,13 +78,11 @@ class Kicker:
         a success, by one more reconcile.
         """
         plural, namespace, name = key
-        if self.ctx is None:  # pragma: no cover - wiring error
-            return
         errors = 0
         while True:
             self._dirty.discard(key)
             try:
-                await reconcile_by_name(self.ctx, self._dispatch[plural], namespace, name)
+                await reconcile_by_name(ctx, self._dispatch[plural], namespace, name)
                 if key in self._dirty:
                     errors = 0
                     continue

@@ -59,7 +59,7 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
     # Shared reads are re-read once per resync interval and kick what changed in PagerDuty.
     refresher = Refresher(config.resync_seconds, kick=kicker)
     rules = RuleSnapshots(refresher)
-    clients = ClientRegistry(kube, config.endpoints)
+    clients = ClientRegistry(kube, config.endpoints, kick=kicker)
     ctx = ReconcileContext(
         kube=kube,
         clients=clients,
@@ -73,8 +73,7 @@ def build_context(config: OperatorConfig, api_client: client.ApiClient) -> Recon
         refresher=refresher,
         rules=rules,
     )
-    clients.kick = kicker
-    kicker.ctx = ctx
+    kicker.bind(ctx)  # the one thing attached after construction (runtime/kicks.py says why)
     return ctx
 
 
