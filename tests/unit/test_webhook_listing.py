@@ -45,7 +45,9 @@ class GatedWebhooks:
         self.limiter = asyncio.Event()
         self.limiter.set()
 
-    async def list(self, kind: str, scope_id: str | None) -> list[WebhookSubscription]:
+    async def list(
+        self, kind: str | None = None, scope_id: str | None = None
+    ) -> list[WebhookSubscription]:
         self.lists += 1
         await self.limiter.wait()  # a rate limiter holding the request back
         sending = SENDING.get()

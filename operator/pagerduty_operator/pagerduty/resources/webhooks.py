@@ -191,6 +191,10 @@ class WebhookSubscriptions:
         """All subscriptions matching the filter (one call per 100)."""
         return [s async for s in self.iterate(filter_type, filter_id)]
 
+    async def check_read(self) -> None:
+        """One cheap call proving this credential may still list subscriptions (`limit=1`)."""
+        await self._api.get_json(LIST_PATH, params={"limit": 1})
+
     async def get(self, subscription_id: str) -> WebhookSubscription:
         data = await self._api.get_json(ITEM_PATH, path_params={"id": subscription_id})
         return self._one(data, "GET", ITEM_PATH)
