@@ -35,6 +35,8 @@ def _storm() -> list[JSON]:
     orchestrations = "/event_orchestrations/*"
     return [
         {"path": "*", "count": 15, "rate_limit": True, "reset_seconds": 1},  # a 429 burst
+        {"method": "POST", "path": subscriptions, "count": 1,
+         "delay": CLIENT_READ_TIMEOUT + 2},  # one create surely outlives its caller
         {"method": "POST", "path": subscriptions, "probability": 0.15, "seed": SEED,
          "status": 500, "after_handler": True},  # created, but the caller sees a 500
         {"method": "POST", "path": subscriptions, "probability": 0.08, "seed": SEED + 1,
