@@ -27,6 +27,7 @@ from pagerduty_simulator.seed import (
     parse_seed_text,
 )
 from pagerduty_simulator.state import SimulatorState
+from pagerduty_simulator.timers import run_due
 
 WAIT_LIMIT_SECONDS = 30.0
 CONFIG_FIELDS = {
@@ -215,6 +216,7 @@ async def advance_clock(request: web.Request) -> web.StreamResponse:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise invalid_input("seconds must be a non-negative number")
     state.clock.advance(float(seconds))
+    run_due(state)
     return json_response({"now": state.clock.iso(), "offset_seconds": state.clock.offset})
 
 
