@@ -2,9 +2,10 @@
 
 The operator's PagerDutyService reconcile sends the bodies of `support.service_shapes` through
 the client's generic JSON methods; a PUT carries `type` and `escalation_policy` even when it
-changes one field, as the spec's Service schema requires them (PagerDuty accepts partial bodies). This drives service create, partial update, a refused
-update and delete, and the escalation policy and team lookups, through the real client against
-the simulator, and validates every request and response with openapi-core against
+changes one field, as the spec's Service schema requires them (PagerDuty accepts partial
+bodies). This drives service create, partial update, a refused update and delete, and the
+escalation policy and team lookups, through the real client against the simulator, and
+validates every request and response with openapi-core against
 `../shared/pagerduty-api/REST/openapiv3.json`.
 """
 
