@@ -303,3 +303,25 @@ async def test_delete_with_open_incidents_is_allowed(
     assert (await api.delete(f"/services/{service['id']}")).status_code == 404
     kept = (await api.get(f"/incidents/{incident_id}")).json()["incident"]
     assert (kept["status"], kept["service"]["id"]) == ("triggered", service["id"])
+
+
+async def test_a_person_can_change_settings_by_hand(
+    api: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    before = await api.get("/_simulator/requests", params={"entries": "false"})
+    changed = await admin.put(
+        f"/accounts/acme/services/{CHECKOUT}",
+        json={"service": {"incident_urgency_rule": {"type": "constant", "urgency": "low"}}},
+    )
+    assert changed.status_code == 200
+    read = (await api.get(f"/services/{CHECKOUT}")).json()["service"]
+    assert read["incident_urgency_rule"] == {"type": "constant", "urgency": "low"}
+    bad = await admin.put(
+        f"/accounts/acme/services/{CHECKOUT}", json={"service": {"support_hours": {}}}
+    )
+    assert bad.status_code == 400
+    missing = await admin.put("/accounts/acme/services/PNOSUCH", json={"service": {}})
+    assert missing.status_code == 404
+    after = await api.get("/_simulator/requests", params={"entries": "false"})
+    # Only the REST GET in between was logged: changes by hand never are.
+    assert after.json()["total"] - before.json()["total"] == 1
