@@ -301,3 +301,21 @@ async def test_inactive_service_orchestration_is_not_evaluated(
     priorities = {i["title"]: (i["priority"] or {}).get("id") for i in await service.incidents()}
     assert priorities == {"inactive": None, "active": PRIORITY_P1}
     assert (await api.put(active, json={"active": "no"})).status_code == 400
+
+
+async def test_rest_incidents_without_urgency_follow_the_service_rule(
+    service: Service, api: httpx.AsyncClient
+) -> None:
+    await service.create("Rest Low", incident_urgency_rule={"type": "constant", "urgency": "low"})
+    made = await api.post(
+        "/incidents",
+        headers={"From": "alice@acme.example"},
+        json={
+            "incident": {
+                "type": "incident",
+                "title": "by hand",
+                "service": {"id": service.id, "type": "service_reference"},
+            }
+        },
+    )
+    assert made.json()["incident"]["urgency"] == "low"

@@ -15,7 +15,12 @@ from aiohttp import web
 from pagerduty_simulator.appkeys import ADMIN_PREFIX, state_of
 from pagerduty_simulator.dump import dump_state
 from pagerduty_simulator.errors import ApiError, invalid_input, json_response, not_found
-from pagerduty_simulator.incidents import URGENCIES, set_incident_status, trigger_incident
+from pagerduty_simulator.incidents import (
+    URGENCIES,
+    service_event,
+    set_incident_status,
+    trigger_incident,
+)
 from pagerduty_simulator.models import Account, OrchestrationPath
 from pagerduty_simulator.orchestration_paths import put_answer, replace_path
 from pagerduty_simulator.requestlog import RequestLog
@@ -328,6 +333,7 @@ async def ui_put_service(request: web.Request) -> web.StreamResponse:
     if not isinstance(raw, dict):
         raise invalid_input("service is required")
     read_settings(account, service, raw, creating=False).apply_to(service)
+    service_event(state, account, service, "service.updated")
     origin = state.origin(account.region)
     return json_response({"service": render_service(account, service, origin, set())})
 
