@@ -325,3 +325,31 @@ async def test_a_person_can_change_settings_by_hand(
     after = await api.get("/_simulator/requests", params={"entries": "false"})
     # Only the REST GET in between was logged: changes by hand never are.
     assert after.json()["total"] - before.json()["total"] == 1
+
+
+async def test_seeded_settings_are_validated_like_the_api(
+    api: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    web = (await api.get("/services/PWEBFRT")).json()["service"]
+    assert web["incident_urgency_rule"]["type"] == "use_support_hours"
+    assert web["support_hours"]["time_zone"] == "Europe/Berlin"
+    assert (web["acknowledgement_timeout"], web["auto_resolve_timeout"]) == (1800, 14400)
+    seed = (
+        "accounts:\n"
+        "  - subdomain: acme\n"
+        "    services:\n"
+        "      - id: PSEEDED\n"
+        "        name: Seeded\n"
+        "        settings: {support_hours: {time_zone: Nowhere}}\n"
+    )
+    refused_seed = await admin.post("/seed", content=seed)
+    assert refused_seed.status_code == 400
+    [message] = refused_seed.json()["error"]["errors"]
+    assert message.startswith("seed.accounts[0].services[0].settings: support_hours.time_zone")
+    assert (await api.get("/services/PSEEDED")).status_code == 404
+    good = seed.replace(
+        "{support_hours: {time_zone: Nowhere}}", "{incident_urgency_rule: {urgency: low}}"
+    )
+    assert (await admin.post("/seed", content=good)).status_code == 200
+    seeded = (await api.get("/services/PSEEDED")).json()["service"]
+    assert seeded["incident_urgency_rule"] == {"type": "constant", "urgency": "low"}
