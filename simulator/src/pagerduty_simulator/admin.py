@@ -15,10 +15,17 @@ from aiohttp import web
 from pagerduty_simulator.appkeys import ADMIN_PREFIX, state_of
 from pagerduty_simulator.dump import dump_state
 from pagerduty_simulator.errors import ApiError, invalid_input, json_response, not_found
-from pagerduty_simulator.incidents import URGENCIES, set_incident_status, trigger_incident
+from pagerduty_simulator.incidents import (
+    URGENCIES,
+    service_event,
+    set_incident_status,
+    trigger_incident,
+)
 from pagerduty_simulator.models import Account, OrchestrationPath
 from pagerduty_simulator.orchestration_paths import put_answer, replace_path
 from pagerduty_simulator.requestlog import RequestLog
+from pagerduty_simulator.rest.service_writes import read_settings
+from pagerduty_simulator.rest.services import render_service
 from pagerduty_simulator.seed import (
     SeedError,
     apply_seed,
@@ -27,6 +34,7 @@ from pagerduty_simulator.seed import (
     parse_seed_text,
 )
 from pagerduty_simulator.state import SimulatorState
+from pagerduty_simulator.timers import run_due
 
 WAIT_LIMIT_SECONDS = 30.0
 CONFIG_FIELDS = {
@@ -215,6 +223,7 @@ async def advance_clock(request: web.Request) -> web.StreamResponse:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise invalid_input("seconds must be a non-negative number")
     state.clock.advance(float(seconds))
+    run_due(state)
     return json_response({"now": state.clock.iso(), "offset_seconds": state.clock.offset})
 
 
@@ -313,6 +322,22 @@ async def ui_delete(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
+async def ui_put_service(request: web.Request) -> web.StreamResponse:
+    """Change a service's settings as a person editing it in the web app (drift tests)."""
+    state = state_of(request)
+    account = _account(state, request.match_info["subdomain"])
+    service = account.services.get(request.match_info["service_id"])
+    if service is None:
+        raise not_found("Service")
+    raw = (await _json(request)).get("service")
+    if not isinstance(raw, dict):
+        raise invalid_input("service is required")
+    read_settings(account, service, raw, creating=False).apply_to(service)
+    service_event(state, account, service, "service.updated")
+    origin = state.origin(account.region)
+    return json_response({"service": render_service(account, service, origin, set())})
+
+
 async def ui_delete_integration(request: web.Request) -> web.StreamResponse:
     """Delete a service's integration as a person can in the web app (the API cannot)."""
     state = state_of(request)
@@ -350,6 +375,7 @@ def add_admin_routes(app: web.Application) -> None:
     router.add_put(f"{p}config", put_config)
     ui = f"{p}accounts/{{subdomain}}"
     router.add_put(f"{ui}/event_orchestrations/services/{{service_id}}", ui_put_path)
+    router.add_put(f"{ui}/services/{{service_id}}", ui_put_service)
     router.add_put(f"{ui}/event_orchestrations/{{id}}/{{kind}}", ui_put_path)
     router.add_delete(f"{ui}/services/{{service_id}}/integrations/{{id}}", ui_delete_integration)
     router.add_delete(f"{ui}/{{collection}}/{{id}}", ui_delete)

@@ -50,6 +50,18 @@ def dump_account(account: Account) -> JSON:
                 "orchestration_active": service.orchestration_active,
                 "integrations": [vars(i) for i in service.integrations.values()],
                 "orchestration": _path(service.orchestration),
+                "settings": {
+                    "acknowledgement_timeout": service.acknowledgement_timeout,
+                    "auto_resolve_timeout": service.auto_resolve_timeout,
+                    "incident_urgency_rule": service.incident_urgency_rule,
+                    "support_hours": service.support_hours,
+                    "scheduled_actions": service.scheduled_actions,
+                    "alert_creation": service.alert_creation,
+                    "alert_grouping_parameters": service.alert_grouping_parameters,
+                    "auto_pause_notifications_parameters": (
+                        service.auto_pause_notifications_parameters
+                    ),
+                },
             }
             for service in account.services.values()
         ],

@@ -17,11 +17,11 @@ from pagerduty_simulator.incidents import (
     set_incident_status,
     trigger_incident,
 )
-from pagerduty_simulator.models import JSON, Account, OrchestrationPath, Service
+from pagerduty_simulator.models import JSON, Account, Incident, OrchestrationPath, Service
 from pagerduty_simulator.pcl import matches_any
 from pagerduty_simulator.state import RoutingTarget, SimulatorState
+from pagerduty_simulator.urgency import incident_urgency
 
-HIGH_SEVERITIES = frozenset({"critical", "error"})
 CEF_FIELDS = (
     "summary",
     "source",
@@ -37,8 +37,8 @@ CEF_FIELDS = (
 @dataclass
 class EventOutcome:
     result: str
-    """incident_created, deduplicated, acknowledged, resolved, suppressed, dropped, unrouted,
-    or ignored."""
+    """incident_created, grouped, deduplicated, acknowledged, resolved, alert_resolved,
+    suppressed, dropped, unrouted, or ignored."""
     service_id: str | None = None
     incident_id: str | None = None
     actions: JSON = field(default_factory=dict)
@@ -132,6 +132,66 @@ def route(path: OrchestrationPath, account: Account, event: JSON, raw: JSON) -> 
     return str(fallback)
 
 
+def grouping_incident(state: SimulatorState, account: Account, service: Service) -> Incident | None:
+    """The open incident a new alert joins under time-based grouping, if any.
+
+    The alert joins the most recently opened incident of the service when it arrives within
+    `config.timeout` minutes of that incident's start (0: for as long as the incident is open).
+    """
+    params = service.alert_grouping_parameters
+    if params.get("type") != "time":
+        return None
+    window = int(params["config"]["timeout"]) * 60
+    now = state.clock.time()
+    candidates = [
+        incident
+        for incident in account.incidents.values()
+        if incident.service_id == service.id
+        and incident.status != "resolved"
+        and (window == 0 or now - incident.opened_at_ts <= window)
+    ]
+    return max(candidates, key=lambda i: (i.opened_at_ts, i.number), default=None)
+
+
+def _trigger(
+    state: SimulatorState,
+    account: Account,
+    service: Service,
+    body: JSON,
+    actions: JSON,
+    keys: tuple[str, str],
+    outcome: EventOutcome,
+) -> EventOutcome:
+    routing_key, dedup_key = keys
+    if actions.get("suppress"):
+        outcome.result = "suppressed"
+        return outcome
+    if outcome.incident_id is not None:
+        outcome.result = "deduplicated"
+        return outcome
+    grouped = grouping_incident(state, account, service)
+    if grouped is not None:
+        grouped.alert_keys[dedup_key] = "triggered"
+        outcome.result = "grouped"
+        outcome.incident_id = grouped.id
+        return outcome
+    payload = body.get("payload") or {}
+    severity = actions.get("severity") or payload.get("severity")
+    incident = trigger_incident(
+        state,
+        account,
+        service,
+        str(payload.get("summary", "")),
+        urgency=incident_urgency(service, severity, state.clock.now()),
+        priority_id=actions.get("priority"),
+        incident_key=dedup_key,
+        routing_key=routing_key,
+    )
+    outcome.result = "incident_created"
+    outcome.incident_id = incident.id
+    return outcome
+
+
 def _incident(
     state: SimulatorState,
     account: Account,
@@ -145,32 +205,18 @@ def _incident(
     existing = open_incident_for_key(account, service, dedup_key, routing_key)
     outcome = EventOutcome("ignored", service.id, existing.id if existing else None, actions)
     if event_action == "trigger":
-        if actions.get("suppress"):
-            outcome.result = "suppressed"
-            return outcome
-        if existing is not None:
-            outcome.result = "deduplicated"
-            return outcome
-        payload = body.get("payload") or {}
-        severity = actions.get("severity") or payload.get("severity")
-        incident = trigger_incident(
-            state,
-            account,
-            service,
-            str(payload.get("summary", "")),
-            urgency="high" if severity in HIGH_SEVERITIES else "low",
-            priority_id=actions.get("priority"),
-            incident_key=dedup_key,
-            routing_key=routing_key,
-        )
-        outcome.result = "incident_created"
-        outcome.incident_id = incident.id
-        return outcome
+        return _trigger(state, account, service, body, actions, (routing_key, dedup_key), outcome)
     if existing is None:
         return outcome
-    status = "acknowledged" if event_action == "acknowledge" else "resolved"
-    if set_incident_status(state, account, existing, status):
-        outcome.result = status
+    if event_action == "acknowledge":
+        if set_incident_status(state, account, existing, "acknowledged"):
+            outcome.result = "acknowledged"
+        return outcome
+    existing.alert_keys[dedup_key] = "resolved"
+    if any(status != "resolved" for status in existing.alert_keys.values()):
+        outcome.result = "alert_resolved"
+    elif set_incident_status(state, account, existing, "resolved"):
+        outcome.result = "resolved"
     return outcome
 
 

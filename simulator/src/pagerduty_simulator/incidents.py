@@ -180,7 +180,9 @@ def trigger_incident(
         priority_id=priority_id,
         routing_key=routing_key,
         last_status_change_at=now,
+        opened_at_ts=state.clock.time(),
     )
+    incident.alert_keys[incident.incident_key] = "triggered"
     account.incidents[incident.id] = incident
     service.last_incident_timestamp = now
     payload = envelope(
@@ -213,6 +215,12 @@ def set_incident_status(
     incident.resolved_at = state.clock.iso() if status == "resolved" else None
     incident.last_status_change_at = state.clock.iso()
     incident.last_status_change_by = agent_user_id
+    if previous == "resolved":
+        incident.opened_at_ts = state.clock.time()
+        incident.alert_keys[incident.incident_key] = "triggered"
+    if status == "resolved":
+        incident.alert_keys = dict.fromkeys(incident.alert_keys, "resolved")
+    incident.acknowledged_at_ts = state.clock.time() if status == "acknowledged" else None
     event_types: list[str] = []
     if previous == "resolved":
         event_types.append("incident.reopened")
@@ -283,14 +291,17 @@ def service_event(
 def open_incident_for_key(
     account: Account, service: Service, key: str, routing_key: str
 ) -> Incident | None:
-    """The unresolved incident an Events API dedup key refers to, if any."""
+    """The unresolved incident an Events API dedup key refers to, if any.
+
+    The incident's own key counts only with the routing key that opened it; alerts that joined
+    it through time-based grouping are found by their dedup key on the same service.
+    """
     for incident in account.incidents.values():
-        if (
-            incident.service_id == service.id
-            and incident.incident_key == key
-            and incident.routing_key == routing_key
-            and incident.status != "resolved"
-        ):
+        if incident.service_id != service.id or incident.status == "resolved":
+            continue
+        if incident.incident_key == key and incident.routing_key == routing_key:
+            return incident
+        if key != incident.incident_key and incident.alert_keys.get(key) == "triggered":
             return incident
     return None
 

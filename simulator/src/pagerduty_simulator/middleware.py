@@ -1,7 +1,8 @@
 """The middleware every API request passes.
 
-It injects faults, turns every error (unknown routes included) into a PagerDuty-shaped answer,
-writes the request log and optionally logs each request at INFO.
+It fires the service timers that are due (`timers`), injects faults, turns every error (unknown
+routes included) into a PagerDuty-shaped answer, writes the request log and optionally logs each
+request at INFO.
 
 Admin requests (`/_simulator/...`) are neither faulted nor logged.
 """
@@ -30,6 +31,7 @@ from pagerduty_simulator.errors import (
     standard_error_body,
 )
 from pagerduty_simulator.faults import Fault
+from pagerduty_simulator.timers import run_due
 
 log = logging.getLogger("pagerduty_simulator.requests")
 
@@ -125,9 +127,10 @@ async def _with_fault(
 
 @web.middleware
 async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = state_of(request)
+    run_due(state)
     if request.path.startswith(ADMIN_PREFIX):
         return await call_handler(request, handler)
-    state = state_of(request)
     region = region_of(request)
     started = time.perf_counter()
     fault = state.faults.take(request.method, request.path, region)

@@ -101,6 +101,16 @@ class Service:
     acknowledgement_timeout: int | None = 1800
     last_incident_timestamp: str | None = None
     integrations: dict[str, Integration] = field(default_factory=dict)
+    incident_urgency_rule: JSON = field(
+        default_factory=lambda: {"type": "constant", "urgency": "high"}
+    )
+    support_hours: JSON | None = None
+    scheduled_actions: list[JSON] = field(default_factory=list)
+    alert_creation: str = "create_alerts_and_incidents"
+    alert_grouping_parameters: JSON = field(default_factory=lambda: {"type": None})
+    auto_pause_notifications_parameters: JSON = field(
+        default_factory=lambda: {"enabled": False, "timeout": 0}
+    )
 
 
 @dataclass
@@ -165,6 +175,12 @@ class Incident:
     resolved_at: str | None = None
     last_status_change_at: str = ""
     last_status_change_by: str | None = None
+    opened_at_ts: float = 0.0
+    """Simulator-clock seconds when the incident was triggered or last reopened."""
+    acknowledged_at_ts: float | None = None
+    """Simulator-clock seconds of the acknowledgement the acknowledgement timeout counts from."""
+    alert_keys: dict[str, str] = field(default_factory=dict)
+    """The dedup keys of the incident's alerts (time-based grouping adds more) and their status."""
 
 
 @dataclass

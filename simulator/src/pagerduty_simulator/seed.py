@@ -46,9 +46,21 @@ from pagerduty_simulator.orchestration_paths import (
     parse_path_body,
 )
 from pagerduty_simulator.rest.integration_types import INTEGRATION_TYPES
+from pagerduty_simulator.rest.service_writes import read_settings
 from pagerduty_simulator.state import SimulatorState
 
 DEFAULT_SEED_RESOURCE = "default_seed.yaml"
+# The fields of a seeded service's `settings` (the names and shapes of the REST API).
+SEED_SETTINGS = (
+    "acknowledgement_timeout",
+    "auto_resolve_timeout",
+    "incident_urgency_rule",
+    "support_hours",
+    "scheduled_actions",
+    "alert_creation",
+    "alert_grouping_parameters",
+    "auto_pause_notifications_parameters",
+)
 
 
 class SeedError(ValueError):
@@ -257,6 +269,7 @@ class _Applier:
                 "orchestration_active",
                 "integrations",
                 "orchestration",
+                "settings",
             },
         )
         service_id = self.new_id(obj)
@@ -281,12 +294,24 @@ class _Applier:
             orchestration_active=obj.flag("orchestration_active", True),
             status=status,
         )
+        self.settings(account, service, obj.raw.get("settings"), f"{where}.settings")
         account.services[service.id] = service
         for item, at in obj.items("integrations"):
             self.integration(account, service, item, at)
         service.orchestration = self.path(
             account, "service", service_id, obj.raw.get("orchestration"), f"{where}.orchestration"
         )
+
+    @staticmethod
+    def settings(account: Account, service: Service, raw: Any, where: str) -> None:
+        """Service settings as in a `PUT /services/{id}` body, with the same validation."""
+        if raw is None:
+            return
+        obj = _Obj(raw, where, set(SEED_SETTINGS))
+        try:
+            read_settings(account, service, dict(obj.raw), creating=False).apply_to(service)
+        except ApiError as error:
+            raise SeedError(f"{where}: {describe_error(error)}") from None
 
     def integration(self, account: Account, service: Service, raw: Any, where: str) -> None:
         obj = _Obj(raw, where, {"id", "type", "name", "integration_key", "integration_email"})

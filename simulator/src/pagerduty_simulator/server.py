@@ -19,7 +19,15 @@ from pagerduty_simulator.events import change_enqueue, enqueue
 from pagerduty_simulator.middleware import simulator_middleware
 from pagerduty_simulator.models import Region
 from pagerduty_simulator.oauth import token_endpoint
-from pagerduty_simulator.rest import account, incidents, orchestrations, services, webhooks
+from pagerduty_simulator.rest import (
+    account,
+    escalation_policies,
+    incidents,
+    orchestrations,
+    service_writes,
+    services,
+    webhooks,
+)
 from pagerduty_simulator.rest.context import Endpoint, rest_handler
 from pagerduty_simulator.state import SimulatorState
 
@@ -32,6 +40,8 @@ REST_ENDPOINTS: list[Endpoint] = [
     *incidents.ENDPOINTS,
     *webhooks.ENDPOINTS,
     *services.ENDPOINTS,
+    *service_writes.ENDPOINTS,
+    *escalation_policies.ENDPOINTS,
     *orchestrations.ENDPOINTS,
 ]
 

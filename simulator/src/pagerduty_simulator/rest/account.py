@@ -64,6 +64,7 @@ def render_team(origin: str, account: Account, team: Team) -> JSON:
         "html_url": f"{account.web_base()}/teams/{team.id}",
         "name": team.name,
         "description": team.description,
+        "default_role": "manager",
     }
 
 

@@ -23,6 +23,7 @@ from pagerduty_simulator.rest.incident_updates import (
     priority_id,
     requester,
 )
+from pagerduty_simulator.urgency import incident_urgency
 
 READ = "incidents.read"
 WRITE = "incidents.write"
@@ -169,7 +170,8 @@ async def create_incident(ctx: RestContext) -> web.StreamResponse:
     service = ctx.account.services.get(str(service_id))
     if service is None:
         raise invalid_input("incident.service must reference a service of this account")
-    urgency = raw.get("urgency", "high")
+    # Without an urgency the service's urgency rule decides (no severity: high when severity-based).
+    urgency = raw.get("urgency") or incident_urgency(service, None, ctx.state.clock.now())
     if urgency not in URGENCIES:
         raise invalid_input("incident.urgency must be high or low")
     key = raw.get("incident_key")

@@ -1,16 +1,18 @@
-"""`/services` (list, get, `include[]`) and `/services/{id}/integrations` (create, get, update)."""
+"""`/services` reads (list, get, `include[]`) and `/services/{id}/integrations` (create/get/put).
+
+Service writes (create, update, delete) live in `service_writes`.
+"""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from aiohttp import web
 
 from pagerduty_simulator import ids
 from pagerduty_simulator.errors import invalid_input, json_response, not_found
-from pagerduty_simulator.incidents import service_event
 from pagerduty_simulator.models import JSON, Account, Integration, Service
-from pagerduty_simulator.orchestration_paths import empty_path
 from pagerduty_simulator.pagination import paginate, parse_page
 from pagerduty_simulator.rest.context import Endpoint, RestContext
 from pagerduty_simulator.rest.integration_types import (
@@ -125,15 +127,29 @@ def render_service(account: Account, service: Service, origin: str, includes: se
         "escalation_policy": policy_ref,
         "teams": team_refs,
         "integrations": integrations,
-        "incident_urgency_rule": {"type": "constant", "urgency": "high"},
-        "scheduled_actions": [],
-        "addons": [],
-        "alert_creation": "create_alerts_and_incidents",
-        "auto_pause_notifications_parameters": {"enabled": False, "timeout": 0},
+        "response_play": None,
+        **render_settings(service),
     }
     if "auto_pause_notifications_parameters" not in includes:
         del rendered["auto_pause_notifications_parameters"]
     return rendered
+
+
+def render_settings(service: Service) -> JSON:
+    """The configurable settings of a service, with PagerDuty's deprecated mirrors of grouping."""
+    grouping = copy.deepcopy(service.alert_grouping_parameters)
+    kind = grouping.get("type")
+    return {
+        "incident_urgency_rule": copy.deepcopy(service.incident_urgency_rule),
+        "support_hours": copy.deepcopy(service.support_hours),
+        "scheduled_actions": copy.deepcopy(service.scheduled_actions),
+        "addons": [],
+        "alert_creation": service.alert_creation,
+        "alert_grouping_parameters": grouping,
+        "alert_grouping": kind if kind in ("time", "intelligent") else None,
+        "alert_grouping_timeout": grouping["config"]["timeout"] if kind == "time" else None,
+        "auto_pause_notifications_parameters": dict(service.auto_pause_notifications_parameters),
+    }
 
 
 def _includes(ctx: RestContext, allowed: set[str]) -> set[str]:
@@ -245,101 +261,9 @@ async def update_integration(ctx: RestContext) -> web.StreamResponse:
     return json_response({"integration": rendered})
 
 
-SERVICE_STATUSES = {"active", "warning", "critical", "maintenance", "disabled"}
-
-
-def _service_input(body: dict[str, Any]) -> dict[str, Any]:
-    inner = body.get("service")
-    if not isinstance(inner, dict):
-        raise invalid_input("service is required")
-    return inner
-
-
-def _apply_service_fields(ctx: RestContext, service: Service, raw: dict[str, Any]) -> None:
-    name = raw.get("name", service.name)
-    if not isinstance(name, str) or not name.strip():
-        raise invalid_input("name must be a non-empty string")
-    if any(
-        other.name.lower() == name.lower() and other.id != service.id
-        for other in ctx.account.services.values()
-    ):
-        raise invalid_input("Name has already been taken")
-    description = raw.get("description", service.description)
-    if description is None:
-        description = ""
-    if not isinstance(description, str):
-        raise invalid_input("description must be a string")
-    policy_id = service.escalation_policy_id
-    if "escalation_policy" in raw:
-        ref = raw["escalation_policy"]
-        wanted = ref.get("id") if isinstance(ref, dict) else None
-        if not isinstance(wanted, str) or wanted not in ctx.account.escalation_policies:
-            raise invalid_input("escalation_policy must reference an escalation policy")
-        policy_id = wanted
-    status = raw.get("status", service.status)
-    if status not in SERVICE_STATUSES:
-        raise invalid_input("status is not a service status")
-    timeouts: dict[str, int | None] = {}
-    for field_name in ("auto_resolve_timeout", "acknowledgement_timeout"):
-        value = raw.get(field_name, getattr(service, field_name))
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise invalid_input(f"{field_name} must be a non-negative integer or null")
-        timeouts[field_name] = value
-    service.name = name
-    service.description = description
-    service.escalation_policy_id = str(policy_id)
-    service.status = str(status)
-    service.auto_resolve_timeout = timeouts["auto_resolve_timeout"]
-    service.acknowledgement_timeout = timeouts["acknowledgement_timeout"]
-
-
-async def create_service(ctx: RestContext) -> web.StreamResponse:
-    raw = _service_input(await ctx.json_object())
-    if "escalation_policy" not in raw:
-        raise invalid_input("escalation_policy is required")
-    if "name" not in raw:
-        raise invalid_input("name is required")
-    now = ctx.state.clock.iso()
-    service_id = ctx.state.new_id()
-    service = Service(
-        id=service_id,
-        name="",
-        description="",
-        escalation_policy_id="",
-        team_ids=[],
-        created_at=now,
-        orchestration=empty_path("service", service_id, now, ctx.actor),
-    )
-    _apply_service_fields(ctx, service, raw)
-    ctx.account.services[service.id] = service
-    service_event(ctx.state, ctx.account, service, "service.created")
-    rendered = render_service(ctx.account, service, ctx.origin, set())
-    return json_response({"service": rendered}, status=201)
-
-
-async def update_service(ctx: RestContext) -> web.StreamResponse:
-    service = find_service(ctx.account, ctx.param("id"))
-    raw = _service_input(await ctx.json_object())
-    _apply_service_fields(ctx, service, raw)
-    service_event(ctx.state, ctx.account, service, "service.updated")
-    return json_response({"service": render_service(ctx.account, service, ctx.origin, set())})
-
-
-async def delete_service(ctx: RestContext) -> web.StreamResponse:
-    service = find_service(ctx.account, ctx.param("id"))
-    service_event(ctx.state, ctx.account, service, "service.deleted")
-    del ctx.account.services[service.id]
-    return web.Response(status=204)
-
-
 ENDPOINTS = [
     Endpoint("GET", "/services", READ, list_services),
-    Endpoint("POST", "/services", WRITE, create_service),
     Endpoint("GET", "/services/{id}", READ, get_service),
-    Endpoint("PUT", "/services/{id}", WRITE, update_service),
-    Endpoint("DELETE", "/services/{id}", WRITE, delete_service),
     Endpoint("POST", "/services/{id}/integrations", WRITE, create_integration),
     Endpoint("GET", "/services/{id}/integrations/{integration_id}", READ, get_integration),
     Endpoint("PUT", "/services/{id}/integrations/{integration_id}", WRITE, update_integration),
